@@ -1,0 +1,5 @@
+/* Placeholder until the client program lands. */
+int main(void)
+{
+	return 1;
+}

@@ -1,0 +1,108 @@
+/*
+ * Key files. A principal's private key file holds two key pairs: X25519 for
+ * the Noise channel and Ed25519 for signing operations; it is written with
+ * mode 0600 and may be sealed under a passphrase (Argon2id, then
+ * secretbox). A public key file carries the public halves (and, for the
+ * server, head office's data key) in a form an admin can mail around. Head
+ * office's data key pair lives in a file of its own. All files are small
+ * INI texts; docs/KEYS.md gives their layout.
+ */
+#ifndef TAMWIL_KEYFILE_H
+#define TAMWIL_KEYFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEYFILE_KEYLEN 32
+#define KEYFILE_SIGN_SKLEN 64
+/* "ab12 cd34 ef56 7890 1a2b" + NUL: 10 bytes of BLAKE2b in hex groups. */
+#define KEYFILE_FINGERPRINT_LEN 25
+/* A public key file's text is always shorter than this. */
+#define KEYFILE_PUBLIC_TEXT_MAX 1024
+
+/* Error codes; keyfile_strerror() turns them into sentences. */
+enum keyfile_error {
+	KEYFILE_OK = 0,
+	KEYFILE_ERR_IO = -1,         /* errno says more */
+	KEYFILE_ERR_FORMAT = -2,     /* not a Tamwil key file of this kind */
+	KEYFILE_ERR_PASSPHRASE = -3, /* protected and no or a wrong passphrase */
+	KEYFILE_ERR_EXISTS = -4,     /* refusing to overwrite */
+	KEYFILE_ERR_CRYPTO = -5,     /* a libsodium call failed */
+	KEYFILE_ERR_MISMATCH = -6    /* stored public key or fingerprint disagrees */
+};
+
+typedef struct keyfile_secret {
+	uint8_t noise_pk[KEYFILE_KEYLEN];
+	uint8_t noise_sk[KEYFILE_KEYLEN];
+	uint8_t sign_pk[KEYFILE_KEYLEN];
+	uint8_t sign_sk[KEYFILE_SIGN_SKLEN];
+} keyfile_secret;
+
+typedef struct keyfile_public {
+	uint8_t noise_pk[KEYFILE_KEYLEN];
+	uint8_t sign_pk[KEYFILE_KEYLEN];
+	int has_data;                    /* only in the server's file */
+	uint8_t data_pk[KEYFILE_KEYLEN]; /* head office's data key */
+} keyfile_public;
+
+typedef struct keyfile_data {
+	uint8_t pk[KEYFILE_KEYLEN];
+	uint8_t sk[KEYFILE_KEYLEN];
+} keyfile_data;
+
+const char *keyfile_strerror(int err);
+
+/* Fresh random key pairs. Returns 0 or KEYFILE_ERR_CRYPTO. */
+int keyfile_generate(keyfile_secret *k);
+int keyfile_data_generate(keyfile_data *d);
+
+/* The public halves of a private key. */
+void keyfile_public_of(const keyfile_secret *k, keyfile_public *pub);
+
+/*
+ * Writes a private key file, created with O_EXCL and mode 0600 (never
+ * overwrites: KEYFILE_ERR_EXISTS). passphrase NULL or "" leaves it
+ * unprotected. The file is fsynced before returning 0.
+ */
+int keyfile_write_secret(const char *path, const keyfile_secret *k,
+			 const char *passphrase);
+
+/*
+ * Reads a private key file. For a protected file without passphrase, or
+ * with a wrong one, returns KEYFILE_ERR_PASSPHRASE. Checks that the stored
+ * public keys match the secret ones.
+ */
+int keyfile_read_secret(const char *path, const char *passphrase,
+			keyfile_secret *k);
+
+/* 1 if the private key file at path is passphrase-protected, 0 if not, <0 error. */
+int keyfile_is_protected(const char *path);
+
+int keyfile_write_data(const char *path, const keyfile_data *d,
+		       const char *passphrase);
+int keyfile_read_data(const char *path, const char *passphrase,
+		      keyfile_data *d);
+
+/*
+ * Formats a public key file into buf (capacity cap, at least
+ * KEYFILE_PUBLIC_TEXT_MAX); comment (may be NULL) becomes a leading
+ * "# ..." line. Returns the text length, or -1.
+ */
+int keyfile_format_public(const keyfile_public *pub, const char *comment,
+			  char *buf, size_t cap);
+
+/* Parses public key file text; checks the fingerprint line if present. */
+int keyfile_parse_public(const char *text, size_t len, keyfile_public *pub);
+
+/* Reads and parses a public key file. */
+int keyfile_read_public(const char *path, keyfile_public *pub);
+
+/*
+ * The short fingerprint shown to people: the first 10 bytes of
+ * BLAKE2b("tamwil-fingerprint-v1" || noise_pk || sign_pk), as lower-case
+ * hex in five groups of four, e.g. "3f9a 0c17 b2d4 e85e 6a01".
+ */
+void keyfile_fingerprint(const uint8_t *noise_pk, const uint8_t *sign_pk,
+			 char out[KEYFILE_FINGERPRINT_LEN]);
+
+#endif

@@ -1,0 +1,5 @@
+/* Placeholder until the daemon lands. */
+int main(void)
+{
+	return 1;
+}

@@ -1,0 +1,5 @@
+/* Placeholder until the vector runner lands. */
+int main(void)
+{
+	return 1;
+}
