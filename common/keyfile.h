@@ -19,6 +19,8 @@
 #define KEYFILE_FINGERPRINT_LEN 25
 /* A public key file's text is always shorter than this. */
 #define KEYFILE_PUBLIC_TEXT_MAX 1024
+/* Longest comment keyfile_format_public() accepts, in bytes. */
+#define KEYFILE_COMMENT_MAX 160
 
 /* Error codes; keyfile_strerror() turns them into sentences. */
 enum keyfile_error {
@@ -28,7 +30,8 @@ enum keyfile_error {
 	KEYFILE_ERR_PASSPHRASE = -3, /* protected and no or a wrong passphrase */
 	KEYFILE_ERR_EXISTS = -4,     /* refusing to overwrite */
 	KEYFILE_ERR_CRYPTO = -5,     /* a libsodium call failed */
-	KEYFILE_ERR_MISMATCH = -6    /* stored public key or fingerprint disagrees */
+	KEYFILE_ERR_MISMATCH = -6,   /* stored public key or fingerprint disagrees */
+	KEYFILE_ERR_PERMISSIONS = -7 /* private file open to group or others */
 };
 
 typedef struct keyfile_secret {
@@ -62,22 +65,36 @@ void keyfile_public_of(const keyfile_secret *k, keyfile_public *pub);
 /*
  * Writes a private key file, created with O_EXCL and mode 0600 (never
  * overwrites: KEYFILE_ERR_EXISTS). passphrase NULL or "" leaves it
- * unprotected. The file is fsynced before returning 0.
+ * unprotected. The file is fsynced before returning 0; on failure no file
+ * is left behind. Key pairs that do not belong together are refused with
+ * KEYFILE_ERR_MISMATCH.
  */
 int keyfile_write_secret(const char *path, const keyfile_secret *k,
 			 const char *passphrase);
 
 /*
  * Reads a private key file. For a protected file without passphrase, or
- * with a wrong one, returns KEYFILE_ERR_PASSPHRASE. Checks that the stored
- * public keys match the secret ones.
+ * with a wrong one, returns KEYFILE_ERR_PASSPHRASE; the passphrase is
+ * ignored for an unprotected file. Checks that the stored public keys (and
+ * the fingerprint) match the secret ones: KEYFILE_ERR_MISMATCH. A file that
+ * group or others may access (mode & 077) is refused with
+ * KEYFILE_ERR_PERMISSIONS, before its contents are looked at. On any error
+ * *k is zeroed.
  */
 int keyfile_read_secret(const char *path, const char *passphrase,
 			keyfile_secret *k);
 
-/* 1 if the private key file at path is passphrase-protected, 0 if not, <0 error. */
+/*
+ * 1 if the private key file (or data key file) at path is
+ * passphrase-protected, 0 if not, <0 error (including
+ * KEYFILE_ERR_PERMISSIONS, so a caller learns of that before prompting).
+ */
 int keyfile_is_protected(const char *path);
 
+/*
+ * Head office's data key file: the same rules as keyfile_write_secret()
+ * and keyfile_read_secret(), for one X25519 key pair.
+ */
 int keyfile_write_data(const char *path, const keyfile_data *d,
 		       const char *passphrase);
 int keyfile_read_data(const char *path, const char *passphrase,
@@ -85,13 +102,22 @@ int keyfile_read_data(const char *path, const char *passphrase,
 
 /*
  * Formats a public key file into buf (capacity cap, at least
- * KEYFILE_PUBLIC_TEXT_MAX); comment (may be NULL) becomes a leading
- * "# ..." line. Returns the text length, or -1.
+ * KEYFILE_PUBLIC_TEXT_MAX); comment (may be NULL or "") becomes a leading
+ * "# ..." line. Returns the text length, or -1 if the text does not fit or
+ * the comment is longer than KEYFILE_COMMENT_MAX bytes or holds a control
+ * character (a line break, say).
  */
 int keyfile_format_public(const keyfile_public *pub, const char *comment,
 			  char *buf, size_t cap);
 
-/* Parses public key file text; checks the fingerprint line if present. */
+/*
+ * Parses public key file text (len bytes, NUL-terminated or not); checks
+ * the fingerprint line if present (KEYFILE_ERR_MISMATCH). Anything else out
+ * of place is KEYFILE_ERR_FORMAT: another section, an unknown or repeated
+ * key, a version other than 1, a key that is not 32 bytes of base64 or not
+ * a usable curve point (all-zero or small-order). On any error *pub is
+ * zeroed.
+ */
 int keyfile_parse_public(const char *text, size_t len, keyfile_public *pub);
 
 /* Reads and parses a public key file. */
@@ -99,8 +125,9 @@ int keyfile_read_public(const char *path, keyfile_public *pub);
 
 /*
  * The short fingerprint shown to people: the first 10 bytes of
- * BLAKE2b("tamwil-fingerprint-v1" || noise_pk || sign_pk), as lower-case
- * hex in five groups of four, e.g. "3f9a 0c17 b2d4 e85e 6a01".
+ * BLAKE2b("tamwil-fingerprint-v1" || noise_pk || sign_pk), computed with a
+ * 16-byte output length (crypto_generichash, no key), as lower-case hex in
+ * five groups of four, e.g. "3f9a 0c17 b2d4 e85e 6a01".
  */
 void keyfile_fingerprint(const uint8_t *noise_pk, const uint8_t *sign_pk,
 			 char out[KEYFILE_FINGERPRINT_LEN]);

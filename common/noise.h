@@ -66,8 +66,9 @@ int noise_protocol_supported(const char *protocol_name);
  * Starts a handshake (Initialize(), section 5.3). s_sk is this side's static
  * private key or NULL; rs is the remote static public key known in advance
  * or NULL. Either is required exactly when the pattern's pre-messages or
- * tokens need it; otherwise returns -1. The prologue is mixed into h.
- * Returns 0 on success.
+ * tokens need it; otherwise returns -1 (a key the pattern would not use,
+ * such as an rs pinned for XX, is refused rather than ignored). The
+ * prologue is mixed into h. Returns 0 on success.
  */
 int noise_handshake_init(noise_handshake *hs, const char *protocol_name,
 			 enum noise_role role, const uint8_t *prologue,
@@ -108,8 +109,9 @@ int noise_handshake_read(noise_handshake *hs, const uint8_t *msg,
  * Split(): once the action is NOISE_ACTION_SPLIT, derives the two transport
  * cipher states seen from this side: send encrypts what this side sends,
  * recv decrypts what it receives. For one-way patterns the responder's send
- * state is left without a key. Wipes the handshake keys; the handshake hash
- * stays readable. Returns 0 or -1.
+ * state is left without a key (and so is the initiator's recv state). Wipes
+ * the handshake keys; the handshake hash and the remote static key stay
+ * readable. Works once: a second call fails. Returns 0 or -1.
  */
 int noise_handshake_split(noise_handshake *hs, noise_cipher *send,
 			  noise_cipher *recv);

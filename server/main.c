@@ -1,5 +1,340 @@
-/* Placeholder until the daemon lands. */
-int main(void)
+/*
+ * tamwild: the head-office daemon of Tamwil, and the few local commands
+ * that prepare and tend its state folder (init, pubkey, enrol, revoke).
+ * Messages for people go to stderr as "tamwild: ..."; the daemon logs.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "keyfile.h"
+#include "log.h"
+#include "server.h"
+#include "state.h"
+#include "store.h"
+#include "text.h"
+
+#define MAIN_MAX_FLAGS 32
+#define MAIN_NAME_MAX  200
+
+static const char main_usage[] =
+    "usage: tamwild [--state DIR] [--listen HOST:PORT] [--config FILE]\n"
+    "               [--handshake-timeout SECONDS] [--idle-timeout SECONDS]\n"
+    "               [--max-connections N] [--max-frame BYTES]\n"
+    "               [--max-output BYTES] [--log-level LEVEL]\n"
+    "       tamwild init --state DIR --admin PUBFILE --admin-name NAME\n"
+    "       tamwild pubkey --state DIR\n"
+    "       tamwild enrol --state DIR PUBFILE --name NAME --role ROLE "
+    "[--region CODE]\n"
+    "       tamwild revoke --state DIR PUBFILE\n"
+    "\n"
+    "Runs the Tamwil head-office daemon in the foreground, or tends its\n"
+    "state folder. Settings come from the flags, then from FILE (default\n"
+    "DIR/tamwild.conf when it exists), then from built-in defaults.\n"
+    "\n"
+    "examples:\n"
+    "  tamwil keygen --out admin.key && tamwil key public admin.key > "
+    "admin.pub\n"
+    "  tamwild init --state /var/lib/tamwil --admin admin.pub "
+    "--admin-name 'Amina Benali'\n"
+    "  tamwild pubkey --state /var/lib/tamwil > server.pub\n"
+    "  tamwild --state /var/lib/tamwil --listen 0.0.0.0:7405\n";
+
+static const char *const main_roles[] = {"coordinator", "approver", "treasurer",
+					 "auditor", "admin"};
+
+/* One flag given on the command line, applied after the config file. */
+struct main_flag {
+	const char *name;
+	const char *value;
+};
+
+static void main_usage_exit(int status)
 {
-	return 1;
+	fputs(main_usage, status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+static int main_role_known(const char *role)
+{
+	for (size_t i = 0; i < sizeof(main_roles) / sizeof(*main_roles); i++) {
+		if (strcmp(role, main_roles[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads a public key file or exits with a clear line. */
+static void main_read_pub(const char *path, keyfile_public *pub)
+{
+	int e = keyfile_read_public(path, pub);
+
+	if (e != 0)
+		errx(1, "%s: %s", path, keyfile_strerror(e));
+}
+
+/* Opens the state folder's database or exits. */
+static store *main_open_store(const char *dir)
+{
+	char path[4096], err[STATE_ERR_MAX];
+	store *st;
+
+	if (state_path(path, sizeof(path), dir, STATE_DB) != 0)
+		errx(1, "state folder path too long");
+	if (store_open(path, 0, &st, err, sizeof(err)) != 0)
+		errx(1, "%s", err);
+	return st;
+}
+
+static int main_init(const char *dir, const char *admin, const char *name)
+{
+	char err[STATE_ERR_MAX], fp[KEYFILE_FINGERPRINT_LEN];
+	keyfile_public pub;
+
+	if (dir == NULL || admin == NULL || name == NULL)
+		errx(2, "init needs --state DIR --admin PUBFILE --admin-name "
+			"NAME");
+	if (!text_valid_name(name, MAIN_NAME_MAX))
+		errx(2,
+		     "--admin-name: give a name of 1 to %d bytes of UTF-8 "
+		     "text",
+		     MAIN_NAME_MAX);
+	main_read_pub(admin, &pub);
+	if (state_init(dir, &pub, name, err, sizeof(err)) != 0)
+		errx(1, "%s", err);
+	keyfile_fingerprint(pub.noise_pk, pub.sign_pk, fp);
+	printf("initialised %s\nfirst admin: %s (%s)\n"
+	       "server public key: %s/%s (give it to every client)\n",
+	       dir, name, fp, dir, STATE_SERVER_PUB);
+	return 0;
+}
+
+static int main_pubkey(const char *dir)
+{
+	char err[STATE_ERR_MAX], text[KEYFILE_PUBLIC_TEXT_MAX];
+	keyfile_secret key;
+	keyfile_public pub;
+	int len;
+
+	if (dir == NULL)
+		errx(2, "pubkey needs --state DIR");
+	if (state_load_keys(dir, &key, &pub, err, sizeof(err)) != 0)
+		errx(1, "%s", err);
+	sodium_memzero(&key, sizeof(key));
+	len = keyfile_format_public(&pub, "Tamwil head office (tamwild)", text,
+				    sizeof(text));
+	if (len < 0)
+		errx(1, "cannot format the public key");
+	fwrite(text, 1, (size_t)len, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int main_enrol(const char *dir, const char *pubfile, const char *name,
+		      const char *role, const char *region)
+{
+	char fp[KEYFILE_FINGERPRINT_LEN];
+	keyfile_public pub;
+	store *st;
+	int64_t id;
+	int rc;
+
+	if (dir == NULL || pubfile == NULL || name == NULL || role == NULL)
+		errx(2, "enrol needs --state DIR PUBFILE --name NAME --role "
+			"ROLE");
+	if (!main_role_known(role))
+		errx(2,
+		     "--role: %s is not a role (coordinator, approver, "
+		     "treasurer, auditor or admin)",
+		     role);
+	if ((strcmp(role, "coordinator") == 0) != (region != NULL))
+		errx(2, "--region: a coordinator needs a region, other roles "
+			"have none");
+	if (!text_valid_name(name, MAIN_NAME_MAX))
+		errx(2, "--name: give a name of 1 to %d bytes of UTF-8 text",
+		     MAIN_NAME_MAX);
+	main_read_pub(pubfile, &pub);
+	st = main_open_store(dir);
+	rc = store_principal_add(st, name, role, region, pub.noise_pk,
+				 pub.sign_pk, 0, &id);
+	if (rc != 0)
+		warnx("cannot enrol %s: %s", name, store_errmsg(st));
+	store_close(st);
+	if (rc != 0)
+		return 1;
+	keyfile_fingerprint(pub.noise_pk, pub.sign_pk, fp);
+	printf("enrolled %s as %s (%s)\n", name, role, fp);
+	return 0;
+}
+
+static int main_revoke(const char *dir, const char *pubfile)
+{
+	keyfile_public pub;
+	store *st;
+	int rc;
+
+	if (dir == NULL || pubfile == NULL)
+		errx(2, "revoke needs --state DIR PUBFILE");
+	main_read_pub(pubfile, &pub);
+	st = main_open_store(dir);
+	rc = store_principal_revoke(st, pub.noise_pk);
+	if (rc == STORE_NOT_FOUND)
+		warnx("%s: no active principal has this key", pubfile);
+	else if (rc != 0)
+		warnx("%s", store_errmsg(st));
+	store_close(st);
+	if (rc != 0)
+		return 1;
+	printf("revoked the key in %s\n", pubfile);
+	return 0;
+}
+
+/* Defaults, then the config file, then the flags. Exits on bad input. */
+static void main_settings(config *cfg, const char *config_file,
+			  const struct main_flag *flags, int nflags)
+{
+	char err[CONFIG_ERR_MAX], path[4096];
+
+	config_defaults(cfg);
+	for (int i = 0; i < nflags; i++) {
+		if (strcmp(flags[i].name, "state") == 0 &&
+		    config_set(cfg, "state", flags[i].value, err,
+			       sizeof(err)) != 0)
+			errx(2, "--state: %s", err);
+	}
+	if (config_file != NULL) {
+		if (config_load_file(cfg, config_file, 1, err, sizeof(err)))
+			errx(2, "%s", err);
+	} else if (state_path(path, sizeof(path), cfg->state_dir,
+			      "tamwild.conf") == 0 &&
+		   config_load_file(cfg, path, 0, err, sizeof(err)) != 0) {
+		errx(2, "%s", err);
+	}
+	for (int i = 0; i < nflags; i++) {
+		if (config_set(cfg, flags[i].name, flags[i].value, err,
+			       sizeof(err)) != 0)
+			errx(2, "--%s", err);
+	}
+}
+
+static int main_serve(const config *cfg)
+{
+	server *srv;
+	int rc = 1;
+
+	log_set_level(cfg->log_level);
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		errx(1, "out of memory");
+	if (server_open(srv, cfg) == 0) {
+		log_info("tamwild %s serving %s (max %d connections)",
+			 TAMWIL_VERSION, cfg->state_dir, cfg->max_connections);
+		rc = server_run(srv) == 0 ? 0 : 1;
+	}
+	server_close(srv);
+	free(srv);
+	log_info(rc == 0 ? "stopped" : "stopped after an error");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"state", required_argument, NULL, 's'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"handshake-timeout", required_argument, NULL, 'H'},
+	    {"idle-timeout", required_argument, NULL, 'I'},
+	    {"max-connections", required_argument, NULL, 'C'},
+	    {"max-frame", required_argument, NULL, 'F'},
+	    {"max-output", required_argument, NULL, 'O'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"admin", required_argument, NULL, 'a'},
+	    {"admin-name", required_argument, NULL, 'n'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"region", required_argument, NULL, 'R'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0}};
+	struct main_flag flags[MAIN_MAX_FLAGS];
+	const char *state = NULL, *config_file = NULL, *admin = NULL;
+	const char *admin_name = NULL, *name = NULL, *role = NULL;
+	const char *region = NULL, *cmd = NULL, *arg = NULL;
+	config cfg;
+	int ch, nflags = 0, idx;
+
+	/* The database and keys hold personal data: nobody else reads them. */
+	umask(077);
+	if (sodium_init() < 0)
+		errx(1, "libsodium cannot start");
+	while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		switch (ch) {
+		case 's':
+			state = optarg;
+			/* FALLTHROUGH */
+		case 'l':
+		case 'H':
+		case 'I':
+		case 'C':
+		case 'F':
+		case 'O':
+		case 'L':
+			if (nflags == MAIN_MAX_FLAGS)
+				errx(2, "too many flags");
+			flags[nflags].name = opts[idx].name;
+			flags[nflags++].value = optarg;
+			break;
+		case 'c':
+			config_file = optarg;
+			break;
+		case 'a':
+			admin = optarg;
+			break;
+		case 'n':
+			admin_name = optarg;
+			break;
+		case 'N':
+			name = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'R':
+			region = optarg;
+			break;
+		case 'h':
+			main_usage_exit(0);
+			break;
+		case 'V':
+			printf("tamwild %s\n", TAMWIL_VERSION);
+			return 0;
+		default:
+			main_usage_exit(2);
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+	if (optind < argc)
+		arg = argv[optind++];
+	if (optind < argc)
+		errx(2, "unexpected argument '%s' (see tamwild --help)",
+		     argv[optind]);
+	if (cmd == NULL) {
+		main_settings(&cfg, config_file, flags, nflags);
+		return main_serve(&cfg);
+	}
+	if (strcmp(cmd, "init") == 0 && arg == NULL)
+		return main_init(state, admin, admin_name);
+	if (strcmp(cmd, "pubkey") == 0 && arg == NULL)
+		return main_pubkey(state);
+	if (strcmp(cmd, "enrol") == 0)
+		return main_enrol(state, arg, name, role, region);
+	if (strcmp(cmd, "revoke") == 0)
+		return main_revoke(state, arg);
+	errx(2, "unknown command '%s' (see tamwild --help)", cmd);
 }

@@ -1,0 +1,19 @@
+/*
+ * Opening a connection to head office for a command: resolves the
+ * settings, reads the server's public key file and the private key file,
+ * and connects with libtamwil-client.
+ */
+#ifndef TAMWIL_CLI_SESSION_H
+#define TAMWIL_CLI_SESSION_H
+
+#include "cli_config.h"
+#include "tamwil-client.h"
+
+/*
+ * Connects as the principal of the configured key. Prints why it failed
+ * and returns -1, or returns 0 with *out for tamwil_client_close(). The
+ * private key is wiped before returning.
+ */
+int cli_session_open(const struct cli_globals *g, tamwil_client **out);
+
+#endif

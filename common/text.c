@@ -1,0 +1,66 @@
+/*
+ * Text helpers. The UTF-8 check follows the well-formed byte sequences of
+ * Unicode's table 3-7 directly, so no decoder state is carried around.
+ */
+#include "text.h"
+
+#include <string.h>
+
+/* Length of the well-formed sequence at s (at most avail bytes), or 0. */
+static size_t text_sequence(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (c == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (avail < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+int text_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n;
+
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return 0;
+		n = text_sequence(p + i, len - i);
+		if (n == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+int text_valid_name(const char *s, size_t max_bytes)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= max_bytes && s[0] != ' ' &&
+	       s[len - 1] != ' ' && text_valid(s, len);
+}

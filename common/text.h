@@ -1,0 +1,23 @@
+/*
+ * Text helpers shared by both sides: everything Tamwil stores or shows is
+ * UTF-8, and names come in French and Arabic.
+ */
+#ifndef TAMWIL_TEXT_H
+#define TAMWIL_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * 1 if s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates,
+ * nothing above U+10FFFF) with no control characters below U+0020 or
+ * U+007F; 0 otherwise.
+ */
+int text_valid(const char *s, size_t len);
+
+/*
+ * 1 if s is a NUL-terminated name fit to store: valid text by text_valid(),
+ * 1 to max_bytes bytes long, not starting or ending with a space.
+ */
+int text_valid_name(const char *s, size_t max_bytes);
+
+#endif

@@ -1,0 +1,423 @@
+/*
+ * Connections. The state machine is:
+ *
+ *   WAIT_MSG1 --msg1--> WAIT_MSG3 --msg3, known key--> OPEN --frames--> ...
+ *
+ * and any failure closes the connection without an answer. Until message
+ * 3 proves the client's static key, only the exact handshake sizes are
+ * accepted, and a timer bounds the whole handshake; afterwards the same
+ * timer bounds idleness.
+ */
+#include "conn.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "dispatch.h"
+#include "log.h"
+
+/* A ClientHello and its first request fit in a frame like any request. */
+#define CONN_MSG3_MIN (CHANNEL_MSG3_OVERHEAD)
+
+enum conn_state { CONN_WAIT_MSG1, CONN_WAIT_MSG3, CONN_OPEN, CONN_CLOSING };
+
+struct conn {
+	LIST_ENTRY(conn) link;
+	server *srv;
+	struct bufferevent *bev;
+	struct event *timer;
+	enum conn_state state;
+	channel ch;
+	store_principal who;
+	char peer[NI_MAXHOST + NI_MAXSERV + 4];
+};
+
+static void conn_free(struct conn *c)
+{
+	server *srv = c->srv;
+
+	LIST_REMOVE(c, link);
+	srv->nconns--;
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	channel_clear(&c->ch);
+	sodium_memzero(&c->who, sizeof(c->who));
+	free(c);
+	server_conn_gone(srv);
+}
+
+/* Closes at once, dropping anything unsent, and logs why. */
+static void conn_refuse(struct conn *c, const char *why)
+{
+	if (c->state == CONN_OPEN)
+		log_info("connection from %s (%s) closed: %s", c->peer,
+			 c->who.name, why);
+	else
+		log_info("connection from %s refused: %s", c->peer, why);
+	conn_free(c);
+}
+
+static void conn_arm_timer(struct conn *c, long ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Frames body (already in srv->out + FRAME_HEADER_LEN) and queues it.
+ * Reading pauses while too much waits for a slow reader. Returns 0 or -1.
+ */
+static int conn_send(struct conn *c, size_t body_len)
+{
+	server *srv = c->srv;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (frame_put_header(srv->out, body_len) != 0 ||
+	    evbuffer_add(out, srv->out, FRAME_HEADER_LEN + body_len) != 0)
+		return -1;
+	if (evbuffer_get_length(out) > (size_t)srv->cfg.max_output)
+		bufferevent_disable(c->bev, EV_READ);
+	return 0;
+}
+
+/* Seals the plaintext answer in srv->answer and queues it. */
+static int conn_send_sealed(struct conn *c, size_t plain_len)
+{
+	server *srv = c->srv;
+	size_t ct_len;
+
+	if (channel_seal(&c->ch, srv->answer, plain_len,
+			 srv->out + FRAME_HEADER_LEN, &ct_len) != 0)
+		return -1;
+	return conn_send(c, ct_len);
+}
+
+/* Message 1 (-> e, es): answer with message 2 carrying the ServerHello. */
+static int conn_on_msg1(struct conn *c, const uint8_t *msg, size_t len)
+{
+	server *srv = c->srv;
+	uint8_t hello[256];
+	size_t hello_len, payload_len, out_len;
+
+	if (channel_handshake_read(&c->ch, msg, len, srv->plain,
+				   sizeof(srv->plain), &payload_len) != 0) {
+		conn_refuse(c,
+			    "bad handshake message 1 (decryption failed: the "
+			    "client may hold another server key)");
+		return -1;
+	}
+	if (dispatch_server_hello(hello, sizeof(hello), &hello_len) != 0 ||
+	    channel_handshake_write(&c->ch, hello, hello_len,
+				    srv->out + FRAME_HEADER_LEN, FRAME_MAX_BODY,
+				    &out_len) != 0 ||
+	    conn_send(c, out_len) != 0) {
+		conn_refuse(c, "cannot write handshake message 2");
+		return -1;
+	}
+	c->state = CONN_WAIT_MSG3;
+	return 0;
+}
+
+/* Looks the proven static key up; refuses unknown and revoked keys. */
+static int conn_authenticate(struct conn *c)
+{
+	uint8_t rs[NOISE_DHLEN];
+	char hex[17];
+	int rc;
+
+	if (channel_remote_static(&c->ch, rs) != 0) {
+		conn_refuse(c, "no static key after message 3");
+		return -1;
+	}
+	sodium_bin2hex(hex, sizeof(hex), rs, 8);
+	rc = store_principal_by_noise(c->srv->st, rs, &c->who);
+	if (rc == STORE_NOT_FOUND) {
+		log_info("connection from %s refused: unknown key %s...",
+			 c->peer, hex);
+		conn_free(c);
+		return -1;
+	}
+	if (rc != 0) {
+		log_error("principal lookup: %s", store_errmsg(c->srv->st));
+		conn_refuse(c, "internal error looking the key up");
+		return -1;
+	}
+	if (c->who.revoked) {
+		log_info("connection from %s refused: revoked key of %s (%s)",
+			 c->peer, c->who.name, hex);
+		conn_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Message 3 (-> s, se): who the client is, and maybe its first request. */
+static int conn_on_msg3(struct conn *c, const uint8_t *msg, size_t len)
+{
+	server *srv = c->srv;
+	size_t payload_len, answer_len;
+	int answered;
+
+	if (channel_handshake_read(&c->ch, msg, len, srv->plain,
+				   sizeof(srv->plain), &payload_len) != 0) {
+		conn_refuse(c, "bad handshake message 3 (decryption failed)");
+		return -1;
+	}
+	if (conn_authenticate(c) != 0)
+		return -1;
+	if (dispatch_client_hello(srv, &c->who, srv->plain, payload_len,
+				  srv->answer, CHANNEL_MAX_PLAINTEXT,
+				  &answer_len, &answered) != 0) {
+		conn_refuse(c, "malformed ClientHello");
+		return -1;
+	}
+	c->state = CONN_OPEN;
+	log_info("connection from %s accepted: %s (%s%s%s)", c->peer,
+		 c->who.name, c->who.role, c->who.region[0] ? ", " : "",
+		 c->who.region);
+	if (answered && conn_send_sealed(c, answer_len) != 0) {
+		conn_refuse(c, "cannot send the answer");
+		return -1;
+	}
+	return 0;
+}
+
+/* One transport frame: decrypt, dispatch, answer. */
+static int conn_on_transport(struct conn *c, const uint8_t *msg, size_t len)
+{
+	server *srv = c->srv;
+	size_t plain_len, answer_len;
+
+	if (channel_open(&c->ch, msg, len, srv->plain, &plain_len) != 0) {
+		conn_refuse(c, "decryption failed");
+		return -1;
+	}
+	if (dispatch_request(srv, &c->who, srv->plain, plain_len, srv->answer,
+			     CHANNEL_MAX_PLAINTEXT, &answer_len) != 0) {
+		conn_refuse(c, "no answer could be produced");
+		return -1;
+	}
+	if (conn_send_sealed(c, answer_len) != 0) {
+		conn_refuse(c, "cannot send the answer");
+		return -1;
+	}
+	return 0;
+}
+
+/* The largest body acceptable in the connection's state. */
+static size_t conn_max_body(const struct conn *c)
+{
+	switch (c->state) {
+	case CONN_WAIT_MSG1:
+		return CHANNEL_MSG1_LEN;
+	case CONN_WAIT_MSG3:
+		return FRAME_MAX_BODY;
+	default:
+		return (size_t)c->srv->cfg.max_frame;
+	}
+}
+
+/* Handshake messages have fixed sizes around their payloads. */
+static int conn_length_fits(const struct conn *c, size_t body_len)
+{
+	if (c->state == CONN_WAIT_MSG1)
+		return body_len == CHANNEL_MSG1_LEN;
+	if (c->state == CONN_WAIT_MSG3)
+		return body_len >= CONN_MSG3_MIN;
+	return body_len >= NOISE_TAGLEN;
+}
+
+/*
+ * Cuts every whole frame out of the input and handles it. Returns -1 once
+ * the connection has been freed.
+ */
+static int conn_drain_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint8_t hdr[FRAME_HEADER_LEN];
+	size_t body_len = 0;
+	uint8_t *msg = c->srv->in;
+	int rc;
+
+	while (c->state != CONN_CLOSING) {
+		size_t avail = evbuffer_get_length(in);
+		enum frame_status fs;
+
+		if (avail < FRAME_HEADER_LEN)
+			return 0;
+		evbuffer_copyout(in, hdr, sizeof(hdr));
+		fs = frame_check(hdr, avail, conn_max_body(c), &body_len);
+		if (fs == FRAME_BAD || !conn_length_fits(c, body_len)) {
+			conn_refuse(c, "bad frame length");
+			return -1;
+		}
+		if (fs == FRAME_NEED_MORE)
+			return 0;
+		evbuffer_drain(in, FRAME_HEADER_LEN);
+		if (evbuffer_remove(in, msg, body_len) != (int)body_len) {
+			conn_refuse(c, "short read");
+			return -1;
+		}
+		if (c->state == CONN_WAIT_MSG1)
+			rc = conn_on_msg1(c, msg, body_len);
+		else if (c->state == CONN_WAIT_MSG3)
+			rc = conn_on_msg3(c, msg, body_len);
+		else
+			rc = conn_on_transport(c, msg, body_len);
+		if (rc != 0)
+			return -1;
+		if (c->state == CONN_OPEN)
+			conn_arm_timer(c, c->srv->cfg.idle_timeout_s * 1000L);
+	}
+	return 0;
+}
+
+static void conn_on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_drain_input(arg);
+}
+
+/* Output drained: resume reading, or finish a graceful close. */
+static void conn_on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_CLOSING) {
+		conn_free(c);
+		return;
+	}
+	bufferevent_enable(bev, EV_READ);
+}
+
+static void conn_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF)
+		conn_refuse(c, c->state == CONN_OPEN
+				   ? "client closed"
+				   : "closed during handshake");
+	else if (what & BEV_EVENT_ERROR)
+		conn_refuse(c, "socket error");
+}
+
+static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == CONN_OPEN)
+		conn_refuse(c, "idle timeout");
+	else if (c->state == CONN_CLOSING)
+		conn_free(c);
+	else
+		conn_refuse(c, "handshake timeout");
+}
+
+/* "1.2.3.4:5678" or "[::1]:5678", for the log. */
+static void conn_peer_name(const struct sockaddr *sa, socklen_t len, char *buf,
+			   size_t cap)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	int v6 = sa->sa_family == AF_INET6;
+
+	if (getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, cap, "?");
+		return;
+	}
+	snprintf(buf, cap, "%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
+		 port);
+}
+
+int conn_accept(server *srv, int fd, const struct sockaddr *peer,
+		socklen_t peer_len)
+{
+	struct conn *c;
+	char name[NI_MAXHOST + NI_MAXSERV + 4];
+
+	conn_peer_name(peer, peer_len, name, sizeof(name));
+	if (srv->nconns >= srv->cfg.max_connections || srv->stopping) {
+		log_warn("connection from %s refused: %s", name,
+			 srv->stopping ? "shutting down"
+				       : "connection limit reached");
+		close(fd);
+		return -1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto fail;
+	c->srv = srv;
+	snprintf(c->peer, sizeof(c->peer), "%s", name);
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(srv->base, conn_on_timer, c);
+	if (c->bev == NULL || c->timer == NULL ||
+	    channel_init_responder(&c->ch, srv->key.noise_sk) != 0)
+		goto fail;
+	LIST_INSERT_HEAD(&srv->conns, c, link);
+	srv->nconns++;
+	/* Never buffer more than one largest frame from a client. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+				 FRAME_HEADER_LEN + FRAME_MAX_BODY);
+	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event,
+			  c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_arm_timer(c, srv->cfg.handshake_timeout_ms);
+	log_debug("connection from %s", c->peer);
+	return 0;
+fail:
+	log_error("connection from %s dropped: out of memory", name);
+	if (c != NULL) {
+		if (c->timer != NULL)
+			event_free(c->timer);
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		channel_clear(&c->ch);
+		free(c);
+	} else {
+		close(fd);
+	}
+	return -1;
+}
+
+/* Closes gracefully: see conn_stop_all(). */
+static void conn_shutdown(struct conn *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_free(c);
+		return;
+	}
+	c->state = CONN_CLOSING;
+	bufferevent_disable(c->bev, EV_READ);
+	conn_arm_timer(c, 2000);
+}
+
+void conn_stop_all(server *srv, int now)
+{
+	struct conn *c, *next;
+
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);
+		if (now)
+			conn_free(c);
+		else
+			conn_shutdown(c);
+	}
+}

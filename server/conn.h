@@ -1,0 +1,28 @@
+/*
+ * One client connection: a bufferevent, the Noise channel, and the state
+ * machine that walks it from the first handshake message to transport.
+ * Bytes come in, frames are cut, decrypted and handed to dispatch; answers
+ * go back sealed. A connection closes itself on any failure.
+ */
+#ifndef TAMWIL_CONN_H
+#define TAMWIL_CONN_H
+
+#include <sys/socket.h>
+
+#include "server.h"
+
+/*
+ * Takes over an accepted socket fd from peer. Returns 0, or -1 after
+ * closing fd (out of memory, connection limit).
+ */
+int conn_accept(server *srv, int fd, const struct sockaddr *peer,
+		socklen_t peer_len);
+
+/*
+ * Begins the stop of every connection: one with nothing left to send is
+ * freed at once, one still sending is freed when its output drains or
+ * after a short grace period. With now set, all are freed at once.
+ */
+void conn_stop_all(server *srv, int now);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * Request dispatch. Each request kind has one handler that fills the
+ * Response; protobuf-c structures live on the handler's stack, so nothing
+ * here allocates beyond what unpacking needs.
+ */
+#include "dispatch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "keyfile.h"
+#include "log.h"
+#include "tamwil.pb-c.h"
+
+#define DISPATCH_PING_MAX	1024
+#define DISPATCH_SERVER_VERSION "tamwild " TAMWIL_VERSION
+
+static const struct {
+	const char *name;
+	Tamwil__V1__Role role;
+} dispatch_roles[] = {
+    {"coordinator", TAMWIL__V1__ROLE__ROLE_COORDINATOR},
+    {"approver", TAMWIL__V1__ROLE__ROLE_APPROVER},
+    {"treasurer", TAMWIL__V1__ROLE__ROLE_TREASURER},
+    {"auditor", TAMWIL__V1__ROLE__ROLE_AUDITOR},
+    {"admin", TAMWIL__V1__ROLE__ROLE_ADMIN},
+};
+
+static Tamwil__V1__Role dispatch_role(const char *name)
+{
+	for (size_t i = 0; i < sizeof(dispatch_roles) / sizeof(*dispatch_roles);
+	     i++) {
+		if (strcmp(dispatch_roles[i].name, name) == 0)
+			return dispatch_roles[i].role;
+	}
+	return TAMWIL__V1__ROLE__ROLE_UNSPECIFIED;
+}
+
+/* Packs resp into out; -1 if it does not fit a frame. */
+static int dispatch_pack(const Tamwil__V1__Response *resp, uint8_t *out,
+			 size_t out_cap, size_t *out_len)
+{
+	size_t n = tamwil__v1__response__get_packed_size(resp);
+
+	if (n > out_cap) {
+		log_error("response of %zu bytes does not fit a frame", n);
+		return -1;
+	}
+	*out_len = tamwil__v1__response__pack(resp, out);
+	return 0;
+}
+
+/* Answers with an Error of the given code and sentence. */
+static int dispatch_error(uint64_t request_id, Tamwil__V1__ErrorCode code,
+			  const char *message, uint8_t *out, size_t out_cap,
+			  size_t *out_len)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__Error err = TAMWIL__V1__ERROR__INIT;
+
+	err.code = code;
+	err.message = (char *)message;
+	resp.request_id = request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_ERROR;
+	resp.error = &err;
+	return dispatch_pack(&resp, out, out_cap, out_len);
+}
+
+static int dispatch_whoami(server *srv, const store_principal *who,
+			   uint64_t request_id, uint8_t *out, size_t out_cap,
+			   size_t *out_len)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__WhoamiResponse body = TAMWIL__V1__WHOAMI_RESPONSE__INIT;
+	char fingerprint[KEYFILE_FINGERPRINT_LEN];
+
+	(void)srv;
+	keyfile_fingerprint(who->noise_pk, who->sign_pk, fingerprint);
+	body.name = (char *)who->name;
+	body.role = dispatch_role(who->role);
+	body.region = (char *)who->region;
+	body.fingerprint = fingerprint;
+	body.server_version = DISPATCH_SERVER_VERSION;
+	body.principal_id = (uint64_t)who->id;
+	resp.request_id = request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_WHOAMI;
+	resp.whoami = &body;
+	return dispatch_pack(&resp, out, out_cap, out_len);
+}
+
+static int dispatch_ping(const Tamwil__V1__Request *req, uint8_t *out,
+			 size_t out_cap, size_t *out_len)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__PingResponse body = TAMWIL__V1__PING_RESPONSE__INIT;
+
+	if (req->ping->data.len > DISPATCH_PING_MAX)
+		return dispatch_error(req->request_id,
+				      TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
+				      "ping data is limited to 1024 bytes", out,
+				      out_cap, out_len);
+	body.data = req->ping->data;
+	resp.request_id = req->request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_PING;
+	resp.ping = &body;
+	return dispatch_pack(&resp, out, out_cap, out_len);
+}
+
+/* Routes an unpacked request to its handler. */
+static int dispatch_route(server *srv, const store_principal *who,
+			  const Tamwil__V1__Request *req, uint8_t *out,
+			  size_t out_cap, size_t *out_len)
+{
+	switch (req->body_case) {
+	case TAMWIL__V1__REQUEST__BODY_WHOAMI:
+		return dispatch_whoami(srv, who, req->request_id, out, out_cap,
+				       out_len);
+	case TAMWIL__V1__REQUEST__BODY_PING:
+		return dispatch_ping(req, out, out_cap, out_len);
+	default:
+		return dispatch_error(
+		    req->request_id, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
+		    "unknown request: this server does not offer it", out,
+		    out_cap, out_len);
+	}
+}
+
+int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len)
+{
+	Tamwil__V1__ServerHello hello = TAMWIL__V1__SERVER_HELLO__INIT;
+
+	hello.server_version = DISPATCH_SERVER_VERSION;
+	hello.protocol_version = 1;
+	if (tamwil__v1__server_hello__get_packed_size(&hello) > out_cap)
+		return -1;
+	*out_len = tamwil__v1__server_hello__pack(&hello, out);
+	return 0;
+}
+
+int dispatch_client_hello(server *srv, const store_principal *who,
+			  const uint8_t *in, size_t in_len, uint8_t *out,
+			  size_t out_cap, size_t *out_len, int *answered)
+{
+	Tamwil__V1__ClientHello *hello;
+	int rc = 0;
+
+	*answered = 0;
+	hello = tamwil__v1__client_hello__unpack(NULL, in_len, in);
+	if (hello == NULL)
+		return -1;
+	log_debug("%s uses %s", who->name,
+		  hello->client_version[0] ? hello->client_version : "?");
+	if (hello->first_request != NULL) {
+		rc = dispatch_route(srv, who, hello->first_request, out,
+				    out_cap, out_len);
+		*answered = rc == 0;
+	}
+	tamwil__v1__client_hello__free_unpacked(hello, NULL);
+	return rc;
+}
+
+int dispatch_request(server *srv, const store_principal *who, const uint8_t *in,
+		     size_t in_len, uint8_t *out, size_t out_cap,
+		     size_t *out_len)
+{
+	Tamwil__V1__Request *req;
+	int rc;
+
+	req = tamwil__v1__request__unpack(NULL, in_len, in);
+	if (req == NULL)
+		return dispatch_error(
+		    0, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
+		    "the request could not be parsed", out, out_cap, out_len);
+	rc = dispatch_route(srv, who, req, out, out_cap, out_len);
+	tamwil__v1__request__free_unpacked(req, NULL);
+	return rc;
+}

@@ -1,0 +1,199 @@
+/*
+ * The daemon's life. A stop (SIGTERM, SIGINT) closes the listener first,
+ * lets every connection send what it already has queued, then leaves the
+ * loop; work is done inside callbacks, so nothing is ever half-handled
+ * when the loop ends.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "state.h"
+
+/* How long a stop waits for connections to drain before leaving anyway. */
+#define SERVER_STOP_GRACE_MS 3000
+
+static void server_on_accept(struct evconnlistener *lst, evutil_socket_t fd,
+			     struct sockaddr *peer, int peer_len, void *arg)
+{
+	(void)lst;
+	conn_accept(arg, fd, peer, (socklen_t)peer_len);
+}
+
+static void server_on_accept_error(struct evconnlistener *lst, void *arg)
+{
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)lst;
+	(void)arg;
+	/* Out of descriptors or memory: the listener retries on its own. */
+	log_warn("accept: %s", evutil_socket_error_to_string(e));
+}
+
+void server_conn_gone(server *srv)
+{
+	if (srv->stopping && srv->nconns == 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void server_on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("stop: %d connections still busy, closing them", srv->nconns);
+	event_base_loopexit(srv->base, NULL);
+}
+
+static void server_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server *srv = arg;
+	struct timeval grace = {SERVER_STOP_GRACE_MS / 1000, 0};
+	(void)what;
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	log_info("stopping on %s: %d connections to close",
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT", srv->nconns);
+	evconnlistener_disable(srv->listener);
+	conn_stop_all(srv, 0);
+	if (srv->nconns == 0) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	evtimer_add(srv->stop_timer, &grace);
+}
+
+/* Resolves cfg.listen and binds the listener; logs the real address. */
+static int server_listen(server *srv)
+{
+	struct addrinfo hints = {0}, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[256], port_text[8], bound[NI_MAXHOST], bport[NI_MAXSERV];
+	int port, rc;
+
+	if (config_split_hostport(srv->cfg.listen, host, sizeof(host), &port,
+				  7405) != 0) {
+		log_error("listen: bad address %s", srv->cfg.listen);
+		return -1;
+	}
+	snprintf(port_text, sizeof(port_text), "%d", port);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(host, port_text, &hints, &res);
+	if (rc != 0) {
+		log_error("listen: cannot resolve %s: %s", host,
+			  gai_strerror(rc));
+		return -1;
+	}
+	srv->listener = evconnlistener_new_bind(
+	    srv->base, server_on_accept, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    1024, res->ai_addr, (int)res->ai_addrlen);
+	freeaddrinfo(res);
+	if (srv->listener == NULL) {
+		log_error("cannot listen on %s: %s", srv->cfg.listen,
+			  strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(srv->listener, server_on_accept_error);
+	if (getsockname(evconnlistener_get_fd(srv->listener),
+			(struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, bound, sizeof(bound),
+			bport, sizeof(bport),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return -1;
+	log_info("listening on %s%s%s:%s", ss.ss_family == AF_INET6 ? "[" : "",
+		 bound, ss.ss_family == AF_INET6 ? "]" : "", bport);
+	return 0;
+}
+
+/* Opens the database of the state folder; 0 or -1. */
+static int server_open_store(server *srv)
+{
+	char path[4096], err[STATE_ERR_MAX];
+
+	if (state_path(path, sizeof(path), srv->cfg.state_dir, STATE_DB) != 0) {
+		log_error("state folder path too long");
+		return -1;
+	}
+	if (store_open(path, 0, &srv->st, err, sizeof(err)) != 0) {
+		log_error("%s (is %s initialised? run: tamwild init --state "
+			  "%s --admin PUBFILE --admin-name NAME)",
+			  err, srv->cfg.state_dir, srv->cfg.state_dir);
+		return -1;
+	}
+	return 0;
+}
+
+int server_open(server *srv, const config *cfg)
+{
+	char err[STATE_ERR_MAX];
+
+	memset(srv, 0, sizeof(*srv));
+	srv->cfg = *cfg;
+	LIST_INIT(&srv->conns);
+	if (state_load_keys(cfg->state_dir, &srv->key, &srv->pub, err,
+			    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (server_open_store(srv) != 0)
+		return -1;
+	srv->base = event_base_new();
+	if (srv->base == NULL) {
+		log_error("cannot create the event loop");
+		return -1;
+	}
+	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_on_signal, srv);
+	srv->sig_int = evsignal_new(srv->base, SIGINT, server_on_signal, srv);
+	srv->stop_timer = evtimer_new(srv->base, server_on_stop_timer, srv);
+	if (srv->sig_term == NULL || srv->sig_int == NULL ||
+	    srv->stop_timer == NULL || evsignal_add(srv->sig_term, NULL) != 0 ||
+	    evsignal_add(srv->sig_int, NULL) != 0) {
+		log_error("cannot install signal handlers");
+		return -1;
+	}
+	return server_listen(srv);
+}
+
+int server_run(server *srv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (event_base_dispatch(srv->base) < 0) {
+		log_error("event loop failed");
+		return -1;
+	}
+	return 0;
+}
+
+void server_close(server *srv)
+{
+	conn_stop_all(srv, 1);
+	if (srv->listener != NULL)
+		evconnlistener_free(srv->listener);
+	if (srv->sig_term != NULL)
+		event_free(srv->sig_term);
+	if (srv->sig_int != NULL)
+		event_free(srv->sig_int);
+	if (srv->stop_timer != NULL)
+		event_free(srv->stop_timer);
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+	store_close(srv->st);
+	sodium_memzero(&srv->key, sizeof(srv->key));
+	srv->st = NULL;
+	srv->base = NULL;
+}

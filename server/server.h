@@ -1,0 +1,60 @@
+/*
+ * The daemon's one context and its life: listen, accept, serve until a
+ * signal, then stop cleanly. Connections (conn.c) and request handling
+ * (dispatch.c) reach shared state only through this structure.
+ */
+#ifndef TAMWIL_SERVER_H
+#define TAMWIL_SERVER_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "config.h"
+#include "frame.h"
+#include "keyfile.h"
+#include "store.h"
+
+struct event_base;
+struct evconnlistener;
+struct event;
+struct conn;
+
+typedef struct server {
+	config cfg;
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct event *sig_term, *sig_int, *stop_timer;
+	store *st;
+	keyfile_secret key; /* the server's Noise and signing keys */
+	keyfile_public pub; /* their public halves, with the data key */
+	LIST_HEAD(conn_list, conn) conns;
+	int nconns;
+	int stopping;
+	/*
+	 * Scratch for one frame at a time (the loop is single-threaded):
+	 * received body, its plaintext, the plaintext answer, the framed
+	 * ciphertext of the answer.
+	 */
+	uint8_t in[FRAME_MAX_BODY];
+	uint8_t plain[FRAME_MAX_BODY];
+	uint8_t answer[FRAME_MAX_BODY];
+	uint8_t out[FRAME_HEADER_LEN + FRAME_MAX_BODY];
+} server;
+
+/*
+ * Loads the keys and database of cfg->state_dir into srv (allocated by the
+ * caller) and binds the listening socket. Returns 0, or -1 after logging
+ * why.
+ */
+int server_open(server *srv, const config *cfg);
+
+/* Serves until SIGTERM or SIGINT, then stops cleanly. Returns 0 or -1. */
+int server_run(server *srv);
+
+/* Frees everything server_open() set up and wipes the keys. */
+void server_close(server *srv);
+
+/* Called by a connection when it ends, so that a stop can complete. */
+void server_conn_gone(server *srv);
+
+#endif

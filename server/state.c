@@ -1,0 +1,161 @@
+/*
+ * The state folder. init writes the keys before the database, and the
+ * database last of all, so an interrupted init leaves no database that
+ * looks ready but lacks its keys.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+int state_path(char *buf, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* Creates dir with mode 0700, or accepts an existing empty-enough one. */
+static int state_mkdir(const char *dir, char *err, size_t err_len)
+{
+	char path[4096];
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, err_len, "cannot create %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (state_path(path, sizeof(path), dir, STATE_DB) != 0 ||
+	    access(path, F_OK) == 0) {
+		snprintf(err, err_len,
+			 "%s already holds a Tamwil database: refusing to "
+			 "initialise it again",
+			 dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the public key file that clients are given. */
+static int state_write_pub(const char *path, const keyfile_public *pub,
+			   char *err, size_t err_len)
+{
+	char text[KEYFILE_PUBLIC_TEXT_MAX];
+	int len, fd, rc = -1;
+
+	len = keyfile_format_public(pub, "Tamwil head office (tamwild)", text,
+				    sizeof(text));
+	if (len < 0) {
+		snprintf(err, err_len, "cannot format the server public key");
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, (size_t)len) != len || fsync(fd) != 0) {
+		snprintf(err, err_len, "cannot write %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Creates the server and data keys and the public file; 0 or -1. */
+static int state_make_keys(const char *dir, keyfile_public *pub, char *err,
+			   size_t err_len)
+{
+	char path[4096];
+	keyfile_secret key;
+	keyfile_data data;
+	int rc = -1, e = KEYFILE_ERR_IO;
+
+	if (keyfile_generate(&key) != 0 || keyfile_data_generate(&data) != 0) {
+		snprintf(err, err_len, "cannot generate keys");
+		goto out;
+	}
+	if (state_path(path, sizeof(path), dir, STATE_SERVER_KEY) != 0 ||
+	    (e = keyfile_write_secret(path, &key, NULL)) != 0) {
+		snprintf(err, err_len, "%s: %s", path, keyfile_strerror(e));
+		goto out;
+	}
+	if (state_path(path, sizeof(path), dir, STATE_DATA_KEY) != 0 ||
+	    (e = keyfile_write_data(path, &data, NULL)) != 0) {
+		snprintf(err, err_len, "%s: %s", path, keyfile_strerror(e));
+		goto out;
+	}
+	keyfile_public_of(&key, pub);
+	pub->has_data = 1;
+	memcpy(pub->data_pk, data.pk, sizeof(pub->data_pk));
+	if (state_path(path, sizeof(path), dir, STATE_SERVER_PUB) != 0 ||
+	    state_write_pub(path, pub, err, err_len) != 0)
+		goto out;
+	rc = 0;
+out:
+	sodium_memzero(&key, sizeof(key));
+	sodium_memzero(&data, sizeof(data));
+	return rc;
+}
+
+int state_init(const char *dir, const keyfile_public *admin_pub,
+	       const char *admin_name, char *err, size_t err_len)
+{
+	char path[4096];
+	keyfile_public pub;
+	store *st = NULL;
+	int64_t id;
+	int rc = -1, e = KEYFILE_ERR_IO;
+
+	if (state_mkdir(dir, err, err_len) != 0 ||
+	    state_make_keys(dir, &pub, err, err_len) != 0)
+		return -1;
+	if (state_path(path, sizeof(path), dir, STATE_DB) != 0 ||
+	    store_open(path, 1, &st, err, err_len) != 0)
+		goto out;
+	e = store_principal_add(st, admin_name, "admin", NULL,
+				admin_pub->noise_pk, admin_pub->sign_pk, 0,
+				&id);
+	if (e != 0) {
+		snprintf(err, err_len, "cannot enrol the first admin: %s",
+			 store_errmsg(st));
+		goto out;
+	}
+	rc = 0;
+out:
+	store_close(st);
+	return rc;
+}
+
+int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
+		    char *err, size_t err_len)
+{
+	char path[4096];
+	keyfile_data data;
+	int rc = -1, e = KEYFILE_ERR_IO;
+
+	if (state_path(path, sizeof(path), dir, STATE_SERVER_KEY) != 0 ||
+	    (e = keyfile_read_secret(path, NULL, key)) != 0) {
+		snprintf(err, err_len, "%s: %s", path, keyfile_strerror(e));
+		goto out;
+	}
+	if (state_path(path, sizeof(path), dir, STATE_DATA_KEY) != 0 ||
+	    (e = keyfile_read_data(path, NULL, &data)) != 0) {
+		snprintf(err, err_len, "%s: %s", path, keyfile_strerror(e));
+		goto out;
+	}
+	keyfile_public_of(key, pub);
+	pub->has_data = 1;
+	memcpy(pub->data_pk, data.pk, sizeof(pub->data_pk));
+	rc = 0;
+out:
+	sodium_memzero(&data, sizeof(data));
+	return rc;
+}

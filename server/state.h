@@ -1,0 +1,38 @@
+/*
+ * The state folder of tamwild: its database, its private keys and the
+ * public key file clients are provisioned with. Creating one (init) and
+ * finding its parts live here, so the layout is written down once.
+ */
+#ifndef TAMWIL_STATE_H
+#define TAMWIL_STATE_H
+
+#include <stddef.h>
+
+#include "keyfile.h"
+
+#define STATE_DB	 "tamwil.db"
+#define STATE_SERVER_KEY "server.key"
+#define STATE_DATA_KEY	 "data.key"
+#define STATE_SERVER_PUB "server.pub"
+#define STATE_ERR_MAX	 512
+
+/* Joins dir and name into buf; returns 0 or -1 when it does not fit. */
+int state_path(char *buf, size_t cap, const char *dir, const char *name);
+
+/*
+ * Creates a state folder (mode 0700) with fresh server and data keys, the
+ * public key file and the database, and enrols the first admin from
+ * admin_pub under admin_name. Refuses a folder that already holds a
+ * database or keys. Returns 0, or -1 with a sentence in err.
+ */
+int state_init(const char *dir, const keyfile_public *admin_pub,
+	       const char *admin_name, char *err, size_t err_len);
+
+/*
+ * Loads the server's private key and builds its public key file (with the
+ * data key's public half). Returns 0, or -1 with a sentence in err.
+ */
+int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
+		    char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * The store. Statements are prepared once, on first use, and kept for the
+ * life of the connection; every call resets what it used before returning,
+ * so no statement holds a read transaction open between calls.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_schema.h"
+
+enum store_stmt {
+	STMT_PRINCIPAL_ADD,
+	STMT_PRINCIPAL_BY_NOISE,
+	STMT_PRINCIPAL_REVOKE,
+	STMT_PRINCIPAL_COUNT,
+	STMT_REGION_ID,
+	STMT_COUNT
+};
+
+static const char *const store_sql[STMT_COUNT] = {
+    [STMT_PRINCIPAL_ADD] =
+	"INSERT INTO principals(name, role, region_id, noise_pk, sign_pk,"
+	" enrolled_by, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_PRINCIPAL_BY_NOISE] =
+	"SELECT p.id, p.name, p.role, coalesce(r.code, ''), p.noise_pk,"
+	" p.sign_pk, p.status = 'revoked' FROM principals p"
+	" LEFT JOIN regions r ON r.id = p.region_id WHERE p.noise_pk = ?1",
+    [STMT_PRINCIPAL_REVOKE] =
+	"UPDATE principals SET status = 'revoked', revoked_at = ?2"
+	" WHERE noise_pk = ?1 AND status = 'active'",
+    [STMT_PRINCIPAL_COUNT] = "SELECT count(*) FROM principals",
+    [STMT_REGION_ID] = "SELECT id FROM regions WHERE code = ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	char err[256];
+};
+
+/* Records the database's error message, prefixed by what was being done. */
+static int store_fail(store *st, const char *what)
+{
+	snprintf(st->err, sizeof(st->err), "%s: %s", what,
+		 st->db ? sqlite3_errmsg(st->db) : "no database");
+	return -1;
+}
+
+/* Returns the prepared statement id, preparing it on first use; NULL on error.
+ */
+static sqlite3_stmt *store_stmt(store *st, enum store_stmt id)
+{
+	if (st->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(st->db, store_sql[id], -1,
+			       SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+			       NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		return NULL;
+	}
+	return st->stmt[id];
+}
+
+static void store_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Runs SQL text with no results (pragmas, migrations): 0 or -1. */
+static int store_exec(store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, what);
+	return 0;
+}
+
+static int store_user_version(store *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		store_fail(st, "read schema version");
+		goto out;
+	}
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_fail(st, "read schema version");
+		goto out;
+	}
+	*version = sqlite3_column_int(s, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * Applies migration number `to` (from to-1) and records the new version in
+ * the same transaction, so a crash leaves either the old or the new schema.
+ */
+static int store_migrate_one(store *st, int to)
+{
+	char sql[64];
+
+	if (store_exec(st, "BEGIN IMMEDIATE", "begin migration") != 0)
+		return -1;
+	if (store_exec(st, store_schema_migrations[to - 1], "migrate") != 0)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", to);
+	if (store_exec(st, sql, "record schema version") != 0)
+		goto fail;
+	if (store_exec(st, "COMMIT", "commit migration") != 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int store_migrate(store *st)
+{
+	int version;
+
+	if (store_user_version(st, &version) != 0)
+		return -1;
+	if (version > store_schema_version()) {
+		snprintf(st->err, sizeof(st->err),
+			 "the database has schema version %d, newer than this "
+			 "tamwild (%d): upgrade tamwild",
+			 version, store_schema_version());
+		return -1;
+	}
+	for (int v = version + 1; v <= store_schema_version(); v++) {
+		if (store_migrate_one(st, v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_schema_version(void)
+{
+	return STORE_SCHEMA_VERSION;
+}
+
+int store_open(const char *path, int create, store **out, char *err,
+	       size_t err_len)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+				      "PRAGMA synchronous = FULL;"
+				      "PRAGMA foreign_keys = ON;";
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    (create ? SQLITE_OPEN_CREATE : 0);
+	store *st;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		store_fail(st, path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	if (store_exec(st, pragmas, path) != 0 || store_migrate(st) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	if (err != NULL)
+		snprintf(err, err_len, "%s", st->err);
+	store_close(st);
+	return -1;
+}
+
+void store_close(store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *store_errmsg(const store *st)
+{
+	return st->err;
+}
+
+/* Looks a region up by code: 0 with *id, STORE_NOT_FOUND or -1. */
+static int store_region_id(store *st, const char *code, int64_t *id)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_REGION_ID);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "unknown region %s", code);
+		rc = STORE_NOT_FOUND;
+	} else {
+		rc = store_fail(st, "find region");
+	}
+	store_done(s);
+	return rc;
+}
+
+int store_principal_add(store *st, const char *name, const char *role,
+			const char *region, const uint8_t *noise_pk,
+			const uint8_t *sign_pk, int64_t enrolled_by,
+			int64_t *id)
+{
+	sqlite3_stmt *s;
+	int64_t region_id = 0;
+	int rc;
+
+	if (region != NULL && region[0] != '\0') {
+		rc = store_region_id(st, region, &region_id);
+		if (rc != 0)
+			return rc;
+	}
+	s = store_stmt(st, STMT_PRINCIPAL_ADD);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+	if (region_id != 0)
+		sqlite3_bind_int64(s, 3, region_id);
+	sqlite3_bind_blob(s, 4, noise_pk, STORE_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, sign_pk, STORE_KEYLEN, SQLITE_STATIC);
+	if (enrolled_by != 0)
+		sqlite3_bind_int64(s, 6, enrolled_by);
+	sqlite3_bind_int64(s, 7, (int64_t)time(NULL));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		*id = sqlite3_last_insert_rowid(st->db);
+		rc = 0;
+	} else if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		snprintf(st->err, sizeof(st->err),
+			 "this key is already enrolled");
+		rc = STORE_CONFLICT;
+	} else {
+		rc = store_fail(st, "enrol principal");
+	}
+	store_done(s);
+	return rc;
+}
+
+/* Copies a text column into a fixed buffer, truncating safely. */
+static void store_column_text(sqlite3_stmt *s, int col, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Copies a key column; -1 if it is not exactly STORE_KEYLEN bytes. */
+static int store_column_key(sqlite3_stmt *s, int col, uint8_t *dst)
+{
+	if (sqlite3_column_bytes(s, col) != STORE_KEYLEN)
+		return -1;
+	memcpy(dst, sqlite3_column_blob(s, col), STORE_KEYLEN);
+	return 0;
+}
+
+int store_principal_by_noise(store *st, const uint8_t *noise_pk,
+			     store_principal *out)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_PRINCIPAL_BY_NOISE);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_blob(s, 1, noise_pk, STORE_KEYLEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		rc = STORE_NOT_FOUND;
+	} else if (rc != SQLITE_ROW) {
+		rc = store_fail(st, "find principal");
+	} else {
+		out->id = sqlite3_column_int64(s, 0);
+		store_column_text(s, 1, out->name, sizeof(out->name));
+		store_column_text(s, 2, out->role, sizeof(out->role));
+		store_column_text(s, 3, out->region, sizeof(out->region));
+		out->revoked = sqlite3_column_int(s, 6);
+		rc = 0;
+		if (store_column_key(s, 4, out->noise_pk) != 0 ||
+		    store_column_key(s, 5, out->sign_pk) != 0) {
+			snprintf(st->err, sizeof(st->err),
+				 "principal %lld has a malformed key",
+				 (long long)out->id);
+			rc = -1;
+		}
+	}
+	store_done(s);
+	return rc;
+}
+
+int store_principal_revoke(store *st, const uint8_t *noise_pk)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_PRINCIPAL_REVOKE);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_blob(s, 1, noise_pk, STORE_KEYLEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		rc = store_fail(st, "revoke principal");
+	else
+		rc = sqlite3_changes(st->db) == 1 ? 0 : STORE_NOT_FOUND;
+	store_done(s);
+	return rc;
+}
+
+int store_principal_count(store *st, int64_t *count)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_PRINCIPAL_COUNT);
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		store_fail(st, "count principals");
+	}
+	store_done(s);
+	return rc;
+}

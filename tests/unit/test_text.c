@@ -1,0 +1,76 @@
+/*
+ * Unit tests of the text checks: well-formed UTF-8 in French and Arabic
+ * passes; every kind of malformed sequence and control character fails.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "text.h"
+
+static int valid(const char *s)
+{
+	return text_valid(s, strlen(s));
+}
+
+static void test_well_formed(void **state)
+{
+	(void)state;
+	assert_true(valid(""));
+	assert_true(valid("Coopérative Tiwizi"));
+	assert_true(valid("فاطمة الزهراء"));
+	assert_true(valid("ⵜⴰⵎⴰⵣⵉⵖⵜ"));		/* Tifinagh, three-byte */
+	assert_true(valid("\xf0\x9f\x8c\xbe")); /* four-byte */
+	assert_true(valid("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+}
+
+static void test_malformed(void **state)
+{
+	static const char *const bad[] = {
+	    "\x80",		/* lone continuation */
+	    "\xc3",		/* truncated */
+	    "\xc0\xaf",		/* overlong '/' */
+	    "\xe0\x80\xaf",	/* overlong */
+	    "\xed\xa0\x80",	/* surrogate U+D800 */
+	    "\xf4\x90\x80\x80", /* above U+10FFFF */
+	    "\xf5\x80\x80\x80", /* invalid lead */
+	    "\xff",
+	    "a\x01"
+	    "b", /* control */
+	    "tab\there",
+	    "del\x7f",
+	    "new\nline",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(valid(bad[i]));
+	/* An embedded NUL is a control character too. */
+	assert_false(text_valid("a\0b", 3));
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_true(text_valid_name("Amina Benali", 200));
+	assert_true(text_valid_name("بنعلي", 10));
+	assert_false(text_valid_name("بنعلي", 9)); /* 10 bytes */
+	assert_false(text_valid_name("", 200));
+	assert_false(text_valid_name(" Amina", 200));
+	assert_false(text_valid_name("Amina ", 200));
+	assert_false(text_valid_name("Am\xc3", 200));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_well_formed),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
