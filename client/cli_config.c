@@ -61,8 +61,6 @@ static int load_config(const struct cli_globals *g, unsigned need,
 static int pick(char *dst, size_t cap, const char *option, const char *file,
 		int needed, const char *missing, const char *config_path)
 {
-	char shown[TAMWIL_CONFIG_PATH_MAX];
-
 	if (option != NULL)
 		return take(dst, cap, option, "an option value");
 	if (file[0] != '\0')
@@ -70,12 +68,15 @@ static int pick(char *dst, size_t cap, const char *option, const char *file,
 	dst[0] = '\0';
 	if (!needed)
 		return 0;
-	if (config_path[0] != '\0')
-		cli_fail("%s in %s", missing,
-			 cli_display_path(config_path, shown, sizeof(shown)));
-	else
+	if (config_path[0] == '\0') {
 		cli_fail("%s in a configuration file named by $TAMWIL_CONFIG",
 			 missing);
+	} else {
+		char shown[TAMWIL_CONFIG_PATH_MAX];
+
+		cli_fail("%s in %s", missing,
+			 cli_display_path(config_path, shown, sizeof(shown)));
+	}
 	return -1;
 }
 
@@ -100,12 +101,12 @@ int cli_settings_resolve(const struct cli_globals *g, unsigned need,
 			 struct cli_settings *s)
 {
 	static const char no_server[] =
-		"no server: pass --server HOST:PORT or set server";
+	    "no server: pass --server HOST:PORT or set server";
 	static const char no_server_key[] =
-		"no server key: pass --server-key PUBFILE or set server_key";
+	    "no server key: pass --server-key PUBFILE or set server_key";
 	static const char no_key[] =
-		"no key: pass --key FILE (made with `tamwil keygen --out "
-		"FILE`) or set key";
+	    "no key: pass --key FILE (made with `tamwil keygen --out "
+	    "FILE`) or set key";
 	char path[TAMWIL_CONFIG_PATH_MAX];
 	tamwil_config *cfg = malloc(sizeof(*cfg));
 	int rc = -1;

@@ -10,12 +10,12 @@
 
 /* The global options, before the command; NULL or 0 when not given. */
 struct cli_globals {
-	const char *server;     /* --server HOST[:PORT] */
+	const char *server;	/* --server HOST[:PORT] */
 	const char *server_key; /* --server-key PUBFILE */
-	const char *key;        /* --key FILE */
-	const char *config;     /* --config FILE */
-	int json;               /* --json */
-	int timeout_ms;         /* --timeout SECONDS, in ms; 0: defaults */
+	const char *key;	/* --key FILE */
+	const char *config;	/* --config FILE */
+	int json;		/* --json */
+	int timeout_ms;		/* --timeout SECONDS, in ms; 0: defaults */
 };
 
 /* Which settings a command needs. */

@@ -16,7 +16,7 @@
 #include "cli_passphrase.h"
 #include "cli_util.h"
 
-#define PUBLIC_COMMENT "Tamwil public key: send this file to head office"
+#define PUBLIC_COMMENT	 "Tamwil public key: send this file to head office"
 #define PASSPHRASE_TRIES 3
 
 void cli_keygen_usage(FILE *out)
@@ -65,12 +65,12 @@ void cli_key_usage(FILE *out)
 /* Says why a key file operation on path failed; returns -1. */
 static int key_failure(const char *what, const char *path, int rc)
 {
-	char text[128];
+	if (rc == KEYFILE_ERR_IO && errno != 0) {
+		char text[128];
 
-	if (rc == KEYFILE_ERR_IO && errno != 0)
 		cli_fail("cannot %s %s: %s", what, path,
 			 cli_strerror(errno, text, sizeof(text)));
-	else if (rc == KEYFILE_ERR_EXISTS)
+	} else if (rc == KEYFILE_ERR_EXISTS)
 		cli_fail("%s already exists: refusing to overwrite it", path);
 	else
 		cli_fail("cannot %s %s: %s", what, path, keyfile_strerror(rc));
@@ -84,8 +84,7 @@ static int load_prompted(const char *path, keyfile_secret *k)
 	int rc = KEYFILE_ERR_PASSPHRASE, i;
 
 	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", path);
-	for (i = 0; i < PASSPHRASE_TRIES && rc == KEYFILE_ERR_PASSPHRASE;
-	     i++) {
+	for (i = 0; i < PASSPHRASE_TRIES && rc == KEYFILE_ERR_PASSPHRASE; i++) {
 		if (i > 0)
 			fputs("Wrong passphrase; try again.\n", stderr);
 		if (cli_passphrase_prompt(prompt, pass, sizeof(pass)) != 0)
@@ -168,10 +167,10 @@ out:
 int cli_keygen_main(const struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"out", required_argument, NULL, 'o'},
-		{"protect", no_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	    {"out", required_argument, NULL, 'o'},
+	    {"protect", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	const char *out = NULL;
 	int protect = 0, c;
 
@@ -250,8 +249,8 @@ static int key_public(const char *path, const char *out)
 		return cli_fail("cannot format the public key of %s", path);
 	if (out != NULL)
 		return write_new_file(out, text, (size_t)len) == 0
-			       ? CLI_EXIT_OK
-			       : CLI_EXIT_FAIL;
+			   ? CLI_EXIT_OK
+			   : CLI_EXIT_FAIL;
 	fwrite(text, 1, (size_t)len, stdout);
 	return CLI_EXIT_OK;
 }
@@ -260,9 +259,9 @@ static int key_public(const char *path, const char *out)
 static int key_public_main(const struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"out", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	    {"out", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	struct cli_settings s;
 	const char *out = NULL, *path = NULL;
 	int c;
@@ -299,7 +298,8 @@ int cli_key_main(const struct cli_globals *g, int argc, char **argv)
 		return cli_show_usage(cli_key_usage);
 	if (strcmp(argv[1], "public") == 0)
 		return key_public_main(g, argc - 1, argv + 1);
-	return cli_usage_error("key", "unknown key command '%s' (known: "
-				      "public)",
+	return cli_usage_error("key",
+			       "unknown key command '%s' (known: "
+			       "public)",
 			       argv[1]);
 }

@@ -34,10 +34,9 @@ int cli_passphrase_from_env(char *buf, size_t cap)
 static void put(int fd, const char *text)
 {
 	size_t len = strlen(text);
-	ssize_t n;
 
 	while (len > 0) {
-		n = write(fd, text, len);
+		ssize_t n = write(fd, text, len);
 		if (n <= 0)
 			return;
 		text += n;
@@ -54,10 +53,9 @@ static int read_line(int fd, char *buf, size_t cap)
 	size_t len = 0;
 	int fits = 1;
 	char ch;
-	ssize_t n;
 
 	for (;;) {
-		n = read(fd, &ch, 1);
+		ssize_t n = read(fd, &ch, 1);
 		if (n <= 0)
 			return -1;
 		if (ch == '\n' || ch == '\r')

@@ -11,13 +11,6 @@
 #define CLI_PASSPHRASE_MAX 1024
 #define CLI_PASSPHRASE_ENV "TAMWIL_PASSPHRASE"
 
-/* Where a passphrase came from. */
-enum cli_passphrase_source {
-	CLI_PASSPHRASE_NONE = -1,    /* no variable and no terminal */
-	CLI_PASSPHRASE_ENV_VAR = 0,  /* $TAMWIL_PASSPHRASE */
-	CLI_PASSPHRASE_TERMINAL = 1  /* typed at a prompt */
-};
-
 /* 1 when a passphrase can be asked for on a terminal (stdin is a tty). */
 int cli_passphrase_can_prompt(void);
 

@@ -14,19 +14,21 @@
 /* Reads the server's public key file; prints and returns -1 on failure. */
 static int load_server_key(const char *path, keyfile_public *pub)
 {
-	char text[128];
 	int rc;
 
 	errno = 0;
 	rc = keyfile_read_public(path, pub);
 	if (rc == KEYFILE_OK)
 		return 0;
-	if (rc == KEYFILE_ERR_IO && errno != 0)
+	if (rc == KEYFILE_ERR_IO && errno != 0) {
+		char text[128];
+
 		cli_fail("cannot read the server key %s: %s", path,
 			 cli_strerror(errno, text, sizeof(text)));
-	else
+	} else {
 		cli_fail("cannot read the server key %s: %s", path,
 			 keyfile_strerror(rc));
+	}
 	return -1;
 }
 

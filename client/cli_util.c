@@ -47,8 +47,9 @@ int cli_bad_option(const char *cmd, int opt, char **argv)
 	if (opt == ':')
 		return cli_usage_error(cmd, "option %s needs a value", arg);
 	if (strncmp(arg, "--", 2) == 0 && eq != NULL)
-		return cli_usage_error(cmd, "option %.*s takes no value or "
-					    "is unknown",
+		return cli_usage_error(cmd,
+				       "option %.*s takes no value or "
+				       "is unknown",
 				       (int)(eq - arg), arg);
 	if (strncmp(arg, "--", 2) == 0 || optopt == 0 ||
 	    !isprint((unsigned char)optopt))
@@ -70,13 +71,14 @@ int cli_show_usage(void (*usage)(FILE *out))
 
 int cli_fail_status(const tamwil_error *err)
 {
-	char code[TAMWIL_CODE_NAME_MAX];
+	if (err->status == TAMWIL_ERR_REFUSED) {
+		char code[TAMWIL_CODE_NAME_MAX];
 
-	if (err->status == TAMWIL_ERR_REFUSED)
-		return cli_fail("refused (%s): %s",
-				tamwil_error_code_name(err->code, code,
-						       sizeof(code)),
-				err->message);
+		return cli_fail(
+		    "refused (%s): %s",
+		    tamwil_error_code_name(err->code, code, sizeof(code)),
+		    err->message);
+	}
 	return cli_fail("%s", err->message);
 }
 

@@ -12,8 +12,8 @@
 #include "tamwil-client.h"
 
 /* Exit statuses of the program. */
-#define CLI_EXIT_OK 0
-#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_FAIL  1
 #define CLI_EXIT_USAGE 2
 
 /* Prints "tamwil: MESSAGE" on stderr; returns CLI_EXIT_FAIL. */
@@ -23,8 +23,8 @@ __attribute__((format(printf, 1, 2))) int cli_fail(const char *fmt, ...);
  * Prints "tamwil: MESSAGE" and where to find help (for the command cmd,
  * or the program when cmd is NULL); returns CLI_EXIT_USAGE.
  */
-__attribute__((format(printf, 2, 3))) int
-cli_usage_error(const char *cmd, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) int cli_usage_error(const char *cmd,
+							  const char *fmt, ...);
 
 /*
  * Reports what getopt_long() returned for a bad option (opt is '?' or

@@ -38,11 +38,12 @@ void cli_whoami_usage(FILE *out)
 static void print_text(const tamwil_whoami *me)
 {
 	const struct cli_field fields[] = {
-		{"name", me->name},
-		{"role", me->role},
-		{"region", me->region[0] != '\0' ? me->region : "\xe2\x80\x94" /* em dash */},
-		{"fingerprint", me->fingerprint},
-		{"server version", me->server_version},
+	    {"name", me->name},
+	    {"role", me->role},
+	    {"region",
+	     me->region[0] != '\0' ? me->region : "\xe2\x80\x94" /* em dash */},
+	    {"fingerprint", me->fingerprint},
+	    {"server version", me->server_version},
 	};
 
 	cli_print_fields(stdout, fields, sizeof(fields) / sizeof(fields[0]));
@@ -52,12 +53,11 @@ static void print_text(const tamwil_whoami *me)
 static int print_json(const tamwil_whoami *me)
 {
 	json_t *o = json_pack(
-		"{s:s, s:s, s:o, s:s, s:s, s:I}", "name", me->name, "role",
-		me->role, "region",
-		me->region[0] != '\0' ? json_string(me->region) : json_null(),
-		"fingerprint", me->fingerprint, "server_version",
-		me->server_version, "principal_id",
-		(json_int_t)me->principal_id);
+	    "{s:s, s:s, s:o, s:s, s:s, s:I}", "name", me->name, "role",
+	    me->role, "region",
+	    me->region[0] != '\0' ? json_string(me->region) : json_null(),
+	    "fingerprint", me->fingerprint, "server_version",
+	    me->server_version, "principal_id", (json_int_t)me->principal_id);
 	int rc;
 
 	if (o == NULL)
@@ -70,10 +70,9 @@ static int print_json(const tamwil_whoami *me)
 
 int cli_whoami_main(const struct cli_globals *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	tamwil_client *client = NULL;
 	tamwil_whoami me;
 	tamwil_error err;

@@ -32,22 +32,22 @@
 /* "[host]:port" with room to spare. */
 #define WHERE_MAX (TAMWIL_CONFIG_SERVER_MAX + 16)
 #define SERVER_KEY_HINT                                                        \
-	"(check server_key in client.conf, or ask head office for its "       \
+	"(check server_key in client.conf, or ask head office for its "        \
 	"public key)"
 
 /* Where a network failure happened, which decides what it means. */
 enum phase {
-	PHASE_HELLO,   /* waiting for handshake message 2 */
-	PHASE_FIRST,   /* message 3 sent with the first request, no answer yet */
-	PHASE_REQUEST  /* any other exchange */
+	PHASE_HELLO,  /* waiting for handshake message 2 */
+	PHASE_FIRST,  /* message 3 sent with the first request, no answer yet */
+	PHASE_REQUEST /* any other exchange */
 };
 
 struct tamwil_client {
 	int fd;
 	int io_timeout_ms;
 	int hello_sent; /* message 3 has left with the first request */
-	int answered;   /* at least one Response came back */
-	int broken;     /* a failure left the channel unusable */
+	int answered;	/* at least one Response came back */
+	int broken;	/* a failure left the channel unusable */
 	uint64_t next_id;
 	channel ch;
 	char where[WHERE_MAX]; /* "host:port", for sentences */
@@ -57,23 +57,29 @@ struct tamwil_client {
 	uint8_t plain[FRAME_MAX_BODY]; /* the plaintext of one frame */
 };
 
-/* Fills err (may be NULL) and returns status. */
-__attribute__((format(printf, 3, 4))) static int
-set_error(tamwil_error *err, enum tamwil_status status, const char *fmt, ...)
+/* Fills err (may be NULL) with status and a sentence. */
+__attribute__((format(printf, 3, 4))) static void
+describe(tamwil_error *err, enum tamwil_status status, const char *fmt, ...)
 {
 	char text[2 * TAMWIL_ERROR_MAX];
 	va_list ap;
 
 	if (err == NULL)
-		return status;
+		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	err->status = status;
 	err->code = 0;
 	client_text_copy(err->message, sizeof(err->message), text);
-	return status;
 }
+
+/*
+ * Fills err like describe() and evaluates to status, so that a failure
+ * reads `return SET_ERROR(err, TAMWIL_ERR_..., "sentence", ...);`.
+ */
+#define SET_ERROR(err, status, ...)                                            \
+	(describe((err), (status), __VA_ARGS__), (status))
 
 /* "30 s", "2.5 s" or "500 ms". */
 static void duration_text(int ms, char *buf, size_t cap)
@@ -94,35 +100,35 @@ static int net_failure(const tamwil_client *c, int rc, int why,
 
 	if (rc == NET_TIMEOUT) {
 		duration_text(c->io_timeout_ms, text, sizeof(text));
-		return set_error(err, TAMWIL_ERR_TIMEOUT,
+		return SET_ERROR(err, TAMWIL_ERR_TIMEOUT,
 				 "no answer from %s within %s", c->where, text);
 	}
 	if (rc == NET_BAD_FRAME)
-		return set_error(err, TAMWIL_ERR_PROTOCOL,
+		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s sent a malformed frame; the "
 				 "connection was dropped",
 				 c->where);
 	if (rc == NET_EOF && phase == PHASE_HELLO)
-		return set_error(err, TAMWIL_ERR_SERVER_KEY,
+		return SET_ERROR(err, TAMWIL_ERR_SERVER_KEY,
 				 "server key mismatch: the server at %s ended "
 				 "the handshake, which it does when it does "
 				 "not hold the key in the server key "
 				 "file " SERVER_KEY_HINT,
 				 c->where);
 	if (rc == NET_EOF && phase == PHASE_FIRST)
-		return set_error(err, TAMWIL_ERR_NOT_ENROLLED,
+		return SET_ERROR(err, TAMWIL_ERR_NOT_ENROLLED,
 				 "this key is not enrolled at head office, or "
 				 "it has been revoked (fingerprint %s): send "
 				 "your public key file to head office",
 				 c->fingerprint);
 	if (rc == NET_EOF)
-		return set_error(err, TAMWIL_ERR_CLOSED,
+		return SET_ERROR(err, TAMWIL_ERR_CLOSED,
 				 "the server at %s closed the connection "
 				 "before answering",
 				 c->where);
 	client_text_errno(why, text, sizeof(text));
-	return set_error(err, TAMWIL_ERR_CLOSED, "lost the connection to %s: %s",
-			 c->where, text);
+	return SET_ERROR(err, TAMWIL_ERR_CLOSED,
+			 "lost the connection to %s: %s", c->where, text);
 }
 
 /* Reports a failed net_connect(). */
@@ -134,16 +140,16 @@ static int connect_failure(const tamwil_client *c, const char *host, int rc,
 	if (rc == NET_RESOLVE) {
 		snprintf(text, sizeof(text), "%s", gai_strerror(why));
 		client_text_lower_first(text);
-		return set_error(err, TAMWIL_ERR_UNREACHABLE,
+		return SET_ERROR(err, TAMWIL_ERR_UNREACHABLE,
 				 "cannot resolve %s: %s", host, text);
 	}
 	if (rc == NET_TIMEOUT) {
 		duration_text(timeout_ms, text, sizeof(text));
-		return set_error(err, TAMWIL_ERR_TIMEOUT,
+		return SET_ERROR(err, TAMWIL_ERR_TIMEOUT,
 				 "no answer from %s within %s", c->where, text);
 	}
 	client_text_errno(why, text, sizeof(text));
-	return set_error(err, TAMWIL_ERR_UNREACHABLE, "cannot reach %s: %s",
+	return SET_ERROR(err, TAMWIL_ERR_UNREACHABLE, "cannot reach %s: %s",
 			 c->where, text);
 }
 
@@ -155,8 +161,9 @@ static int open_socket(tamwil_client *c, const tamwil_client_options *opt,
 		       tamwil_error *err)
 {
 	char host[TAMWIL_CONFIG_SERVER_MAX], port[8];
-	int timeout_ms = opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms
-						     : TAMWIL_CONNECT_TIMEOUT_MS;
+	int timeout_ms = opt->connect_timeout_ms > 0
+			     ? opt->connect_timeout_ms
+			     : TAMWIL_CONNECT_TIMEOUT_MS;
 	int rc, why = 0;
 
 	if (tamwil_server_parse(opt->server, host, sizeof(host), port,
@@ -178,15 +185,15 @@ static int read_server_hello(tamwil_client *c, size_t len, tamwil_error *err)
 
 	hello = tamwil__v1__server_hello__unpack(NULL, len, c->plain);
 	if (hello == NULL)
-		return set_error(err, TAMWIL_ERR_PROTOCOL,
+		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s sent a malformed hello",
 				 c->where);
 	version = hello->protocol_version;
 	client_text_copy(c->server_version, sizeof(c->server_version),
-		  hello->server_version);
+			 hello->server_version);
 	tamwil__v1__server_hello__free_unpacked(hello, NULL);
 	if (version != PROTOCOL_VERSION)
-		return set_error(err, TAMWIL_ERR_PROTOCOL,
+		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s speaks protocol version %u; "
 				 "this tamwil speaks version %d",
 				 c->where, (unsigned)version, PROTOCOL_VERSION);
@@ -207,9 +214,10 @@ static int handshake_start(tamwil_client *c, const tamwil_client_options *opt,
 
 	if (channel_init_initiator(&c->ch, opt->key->noise_sk,
 				   opt->server_noise_pk) != 0 ||
-	    channel_handshake_write(&c->ch, &none, 0, c->frame + FRAME_HEADER_LEN,
-				    FRAME_MAX_BODY, &len) != 0)
-		return set_error(err, TAMWIL_ERR_LOCAL,
+	    channel_handshake_write(&c->ch, &none, 0,
+				    c->frame + FRAME_HEADER_LEN, FRAME_MAX_BODY,
+				    &len) != 0)
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "cannot start the handshake: the key or the "
 				 "server key is not usable");
 	rc = net_send_frame(c->fd, c->frame, len, deadline, &why);
@@ -221,7 +229,7 @@ static int handshake_start(tamwil_client *c, const tamwil_client_options *opt,
 		return net_failure(c, rc, why, PHASE_HELLO, err);
 	if (channel_handshake_read(&c->ch, c->frame, len, c->plain,
 				   sizeof(c->plain), &plen) != 0)
-		return set_error(err, TAMWIL_ERR_SERVER_KEY,
+		return SET_ERROR(err, TAMWIL_ERR_SERVER_KEY,
 				 "server key mismatch: the server at %s does "
 				 "not hold the key in the server key "
 				 "file " SERVER_KEY_HINT,
@@ -229,8 +237,8 @@ static int handshake_start(tamwil_client *c, const tamwil_client_options *opt,
 	return read_server_hello(c, plen, err);
 }
 
-int tamwil_client_connect(const tamwil_client_options *opt,
-			  tamwil_client **out, tamwil_error *err)
+int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
+			  tamwil_error *err)
 {
 	tamwil_client *c = NULL;
 	int rc;
@@ -239,19 +247,20 @@ int tamwil_client_connect(const tamwil_client_options *opt,
 		*out = NULL;
 	if (opt == NULL || out == NULL || opt->server == NULL ||
 	    opt->server_noise_pk == NULL || opt->key == NULL)
-		return set_error(err, TAMWIL_ERR_LOCAL,
-				 "tamwil_client_connect: missing server, server "
-				 "key or key");
+		return SET_ERROR(
+		    err, TAMWIL_ERR_LOCAL,
+		    "tamwil_client_connect: missing server, server "
+		    "key or key");
 	if (sodium_init() < 0)
-		return set_error(err, TAMWIL_ERR_LOCAL,
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "libsodium failed to initialise");
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return set_error(err, TAMWIL_ERR_LOCAL, "out of memory");
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL, "out of memory");
 	c->fd = -1;
 	c->next_id = 1;
 	c->io_timeout_ms =
-		opt->io_timeout_ms > 0 ? opt->io_timeout_ms : TAMWIL_IO_TIMEOUT_MS;
+	    opt->io_timeout_ms > 0 ? opt->io_timeout_ms : TAMWIL_IO_TIMEOUT_MS;
 	keyfile_fingerprint(opt->key->noise_pk, opt->key->sign_pk,
 			    c->fingerprint);
 	rc = open_socket(c, opt, err);
@@ -281,13 +290,13 @@ static int send_hello(tamwil_client *c, Tamwil__V1__Request *req,
 	hello.first_request = req;
 	size = tamwil__v1__client_hello__get_packed_size(&hello);
 	if (size > NOISE_MAX_MSGLEN - CHANNEL_MSG3_OVERHEAD)
-		return set_error(err, TAMWIL_ERR_LOCAL,
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "the request is too large for one message");
 	tamwil__v1__client_hello__pack(&hello, c->plain);
 	if (channel_handshake_write(&c->ch, c->plain, size,
 				    c->frame + FRAME_HEADER_LEN, FRAME_MAX_BODY,
 				    &len) != 0)
-		return set_error(err, TAMWIL_ERR_LOCAL,
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "cannot write the last handshake message");
 	c->hello_sent = 1;
 	rc = net_send_frame(c->fd, c->frame, len, deadline, &why);
@@ -307,12 +316,12 @@ static int send_request(tamwil_client *c, Tamwil__V1__Request *req,
 		return send_hello(c, req, deadline, err);
 	size = tamwil__v1__request__get_packed_size(req);
 	if (size > CHANNEL_MAX_PLAINTEXT)
-		return set_error(err, TAMWIL_ERR_LOCAL,
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "the request is too large for one message");
 	tamwil__v1__request__pack(req, c->plain);
 	if (channel_seal(&c->ch, c->plain, size, c->frame + FRAME_HEADER_LEN,
 			 &len) != 0)
-		return set_error(err, TAMWIL_ERR_LOCAL,
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "cannot encrypt the request");
 	rc = net_send_frame(c->fd, c->frame, len, deadline, &why);
 	if (rc != NET_OK)
@@ -334,14 +343,14 @@ static int recv_response(tamwil_client *c, int64_t deadline,
 		return net_failure(c, rc, why, phase, err);
 	if (len < NOISE_TAGLEN ||
 	    channel_open(&c->ch, c->frame, len, c->plain, &plen) != 0)
-		return set_error(err, TAMWIL_ERR_PROTOCOL,
+		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "an answer from %s did not decrypt; the "
 				 "connection was dropped",
 				 c->where);
 	c->answered = 1;
 	*out = tamwil__v1__response__unpack(NULL, plen, c->plain);
 	if (*out == NULL)
-		return set_error(err, TAMWIL_ERR_PROTOCOL,
+		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s sent an answer that does "
 				 "not parse",
 				 c->where);
@@ -356,23 +365,23 @@ static int check_response(const tamwil_client *c, uint64_t id,
 	const Tamwil__V1__Error *e = resp->error;
 
 	if (resp->request_id != id)
-		return set_error(err, TAMWIL_ERR_PROTOCOL,
+		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s answered request %llu "
 				 "instead of %llu",
 				 c->where, (unsigned long long)resp->request_id,
 				 (unsigned long long)id);
 	if (resp->body_case == TAMWIL__V1__RESPONSE__BODY_ERROR) {
-		set_error(err, TAMWIL_ERR_REFUSED, "%s",
-			  e != NULL && e->message != NULL &&
-					  e->message[0] != '\0'
-				  ? e->message
-				  : "the server gave no reason");
+		describe(err, TAMWIL_ERR_REFUSED, "%s",
+			 e != NULL && e->message != NULL &&
+				 e->message[0] != '\0'
+			     ? e->message
+			     : "the server gave no reason");
 		if (err != NULL)
 			err->code = e != NULL ? (int)e->code : 0;
 		return TAMWIL_ERR_REFUSED;
 	}
 	if ((int)resp->body_case != expected)
-		return set_error(err, TAMWIL_ERR_PROTOCOL,
+		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s sent an answer of the wrong "
 				 "kind (%d)",
 				 c->where, (int)resp->body_case);
@@ -385,9 +394,8 @@ static int check_response(const tamwil_client *c, uint64_t id,
  * the caller frees *out with tamwil__v1__response__free_unpacked(). Any
  * failure but a refusal marks the connection unusable.
  */
-static int client_call(tamwil_client *c, Tamwil__V1__Request *req,
-		       int expected, Tamwil__V1__Response **out,
-		       tamwil_error *err)
+static int client_call(tamwil_client *c, Tamwil__V1__Request *req, int expected,
+		       Tamwil__V1__Response **out, tamwil_error *err)
 {
 	int64_t deadline = net_now_ms() + c->io_timeout_ms;
 	Tamwil__V1__Response *resp = NULL;
@@ -395,7 +403,7 @@ static int client_call(tamwil_client *c, Tamwil__V1__Request *req,
 
 	*out = NULL;
 	if (c->broken)
-		return set_error(err, TAMWIL_ERR_CLOSED,
+		return SET_ERROR(err, TAMWIL_ERR_CLOSED,
 				 "the connection to %s is no longer usable: "
 				 "connect again",
 				 c->where);
@@ -426,27 +434,29 @@ int tamwil_client_whoami(tamwil_client *c, tamwil_whoami *out,
 	int rc;
 
 	if (c == NULL || out == NULL)
-		return set_error(err, TAMWIL_ERR_LOCAL,
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "tamwil_client_whoami: no connection");
 	memset(out, 0, sizeof(*out));
 	req.body_case = TAMWIL__V1__REQUEST__BODY_WHOAMI;
 	req.whoami = &body;
-	rc = client_call(c, &req, TAMWIL__V1__RESPONSE__BODY_WHOAMI, &resp,
-			 err);
+	rc =
+	    client_call(c, &req, TAMWIL__V1__RESPONSE__BODY_WHOAMI, &resp, err);
 	if (rc != TAMWIL_OK)
 		return rc;
 	w = resp->whoami;
 	client_text_copy(out->name, sizeof(out->name), w->name);
-	client_text_copy(out->role, sizeof(out->role), tamwil_role_name(w->role));
+	client_text_copy(out->role, sizeof(out->role),
+			 tamwil_role_name(w->role));
 	client_text_copy(out->region, sizeof(out->region), w->region);
 	client_text_copy(out->fingerprint, sizeof(out->fingerprint),
-		  w->fingerprint != NULL && w->fingerprint[0] != '\0'
-			  ? w->fingerprint
-			  : c->fingerprint);
+			 w->fingerprint != NULL && w->fingerprint[0] != '\0'
+			     ? w->fingerprint
+			     : c->fingerprint);
 	client_text_copy(out->server_version, sizeof(out->server_version),
-		  w->server_version != NULL && w->server_version[0] != '\0'
-			  ? w->server_version
-			  : c->server_version);
+			 w->server_version != NULL &&
+				 w->server_version[0] != '\0'
+			     ? w->server_version
+			     : c->server_version);
 	out->principal_id = w->principal_id;
 	tamwil__v1__response__free_unpacked(resp, NULL);
 	return TAMWIL_OK;
@@ -489,7 +499,7 @@ const char *tamwil_role_name(int role)
 char *tamwil_error_code_name(int code, char *buf, size_t cap)
 {
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&tamwil__v1__error_code__descriptor, code);
+	    &tamwil__v1__error_code__descriptor, code);
 	const char *name;
 	size_t i;
 

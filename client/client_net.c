@@ -47,9 +47,10 @@ static int remaining_ms(int64_t deadline)
 static int wait_for(int fd, short events, int64_t deadline, int *why)
 {
 	struct pollfd p;
-	int n;
 
 	for (;;) {
+		int n;
+
 		p.fd = fd;
 		p.events = events;
 		p.revents = 0;
@@ -145,11 +146,10 @@ int net_connect(const char *host, const char *port, int timeout_ms, int *fd,
 static int send_all(int fd, const uint8_t *buf, size_t len, int64_t deadline,
 		    int *why)
 {
-	ssize_t n;
 	int rc;
 
 	while (len > 0) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
@@ -160,8 +160,8 @@ static int send_all(int fd, const uint8_t *buf, size_t len, int64_t deadline,
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			*why = errno;
 			return errno == EPIPE || errno == ECONNRESET
-				       ? NET_EOF
-				       : NET_ERROR;
+				   ? NET_EOF
+				   : NET_ERROR;
 		}
 		rc = wait_for(fd, POLLOUT, deadline, why);
 		if (rc != NET_OK)
@@ -174,11 +174,10 @@ static int send_all(int fd, const uint8_t *buf, size_t len, int64_t deadline,
 static int recv_all(int fd, uint8_t *buf, size_t len, int64_t deadline,
 		    int *why)
 {
-	ssize_t n;
 	int rc;
 
 	while (len > 0) {
-		n = recv(fd, buf, len, 0);
+		ssize_t n = recv(fd, buf, len, 0);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;

@@ -13,11 +13,11 @@
 /* What a network call came to. */
 enum net_result {
 	NET_OK = 0,
-	NET_EOF = -1,       /* the peer closed or reset the connection */
-	NET_TIMEOUT = -2,   /* the deadline passed */
-	NET_ERROR = -3,     /* a system call failed: *why is its errno */
-	NET_RESOLVE = -4,   /* the name did not resolve: *why is an EAI_ code */
-	NET_BAD_FRAME = -5  /* a frame header announced 0 or too many bytes */
+	NET_EOF = -1,	   /* the peer closed or reset the connection */
+	NET_TIMEOUT = -2,  /* the deadline passed */
+	NET_ERROR = -3,	   /* a system call failed: *why is its errno */
+	NET_RESOLVE = -4,  /* the name did not resolve: *why is an EAI_ code */
+	NET_BAD_FRAME = -5 /* a frame header announced 0 or too many bytes */
 };
 
 /* Milliseconds on a monotonic clock. */

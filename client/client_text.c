@@ -43,10 +43,10 @@ static size_t utf8_len(const unsigned char *s)
 void client_text_copy(char *dst, size_t cap, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)(src ? src : "");
-	size_t out = 0, n;
+	size_t out = 0;
 
 	while (*s != '\0') {
-		n = utf8_len(s);
+		size_t n = utf8_len(s);
 		if (out + (n ? n : 1) >= cap)
 			break;
 		if (n == 0) {

@@ -17,10 +17,10 @@
 
 /* What the line reader and the handler share during one parse. */
 struct parse_state {
-	const char *path;  /* for messages */
-	const char *text;  /* the rest of the text to feed */
-	int line;          /* number of the line last fed */
-	int error_line;    /* line of the first complaint of ours, or 0 */
+	const char *path; /* for messages */
+	const char *text; /* the rest of the text to feed */
+	int line;	  /* number of the line last fed */
+	int error_line;	  /* line of the first complaint of ours, or 0 */
 	char dir[TAMWIL_CONFIG_PATH_MAX]; /* folder of the file */
 	tamwil_config *cfg;
 	tamwil_error *err;
@@ -112,8 +112,9 @@ static char *next_line(char *str, int num, void *stream)
 	st->line++;
 	if (len > (size_t)num - 1) {
 		st->error_line = st->line;
-		config_error(st->err, "%s:%d: line too long (at most %d "
-				      "characters)",
+		config_error(st->err,
+			     "%s:%d: line too long (at most %d "
+			     "characters)",
 			     st->path, st->line, num - 3);
 		return NULL;
 	}
@@ -178,8 +179,9 @@ static int on_setting(void *user, const char *section, const char *name,
 	size_t cap;
 
 	if (section[0] != '\0' && strcmp(section, "tamwil") != 0)
-		return complain(st, "unknown section [%s] (settings go before "
-				    "any section or in [tamwil])",
+		return complain(st,
+				"unknown section [%s] (settings go before "
+				"any section or in [tamwil])",
 				section);
 	if (copy_str(value, sizeof(value), raw) != 0)
 		return complain(st, "value of %s is too long", name);
@@ -198,8 +200,9 @@ static int on_setting(void *user, const char *section, const char *name,
 		dst = st->cfg->key;
 		cap = sizeof(st->cfg->key);
 	} else {
-		return complain(st, "unknown setting \"%s\" (known: server, "
-				    "server_key, key)",
+		return complain(st,
+				"unknown setting \"%s\" (known: server, "
+				"server_key, key)",
 				name);
 	}
 	if (resolve_path(st, value, dst, cap) != 0)
@@ -228,8 +231,9 @@ int tamwil_config_parse(const char *text, const char *path, tamwil_config *cfg,
 	if (rc == 0 && st.error_line == 0)
 		return 0;
 	if (rc > 0 && (st.error_line == 0 || rc < st.error_line))
-		config_error(err, "%s:%d: cannot parse this line (expected "
-				  "name = value, [section] or a # comment)",
+		config_error(err,
+			     "%s:%d: cannot parse this line (expected "
+			     "name = value, [section] or a # comment)",
 			     path, rc);
 	else if (rc < 0)
 		config_error(err, "%s: out of memory while parsing", path);
@@ -278,17 +282,20 @@ out:
 int tamwil_config_load(const char *path, int required, tamwil_config *cfg,
 		       tamwil_error *err)
 {
-	char *text = NULL, why[128];
+	char *text = NULL;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (slurp(path, &text) != 0) {
+		char why[128];
+
 		if (errno == ENOENT && !required)
 			return 0;
 		config_error(err, "cannot read %s: %s", path,
-			     errno == EFBIG ? "larger than 64 KiB, not a "
-					      "configuration file"
-					    : client_text_errno(errno, why, sizeof(why)));
+			     errno == EFBIG
+				 ? "larger than 64 KiB, not a "
+				   "configuration file"
+				 : client_text_errno(errno, why, sizeof(why)));
 		return -1;
 	}
 	rc = tamwil_config_parse(text, path, cfg, err);
@@ -312,8 +319,8 @@ static int parse_port(const char *s)
 }
 
 /* Splits server into host text (start, length) and port text. */
-static int split_server(const char *server, const char **host,
-			size_t *host_len, const char **port)
+static int split_server(const char *server, const char **host, size_t *host_len,
+			const char **port)
 {
 	const char *colon = strrchr(server, ':');
 	const char *close;
@@ -350,14 +357,16 @@ int tamwil_server_parse(const char *server, char *host, size_t host_cap,
 
 	if (server == NULL || server[0] == '\0' ||
 	    split_server(server, &h, &hlen, &p) != 0 || hlen == 0) {
-		config_error(err, "invalid server address \"%s\": expected "
-				  "HOST or HOST:PORT",
+		config_error(err,
+			     "invalid server address \"%s\": expected "
+			     "HOST or HOST:PORT",
 			     server != NULL ? server : "");
 		return -1;
 	}
 	if (p != NULL && parse_port(p) != 0) {
-		config_error(err, "invalid port in server address \"%s\": "
-				  "expected a number from 1 to 65535",
+		config_error(err,
+			     "invalid port in server address \"%s\": "
+			     "expected a number from 1 to 65535",
 			     server);
 		return -1;
 	}

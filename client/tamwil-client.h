@@ -39,46 +39,48 @@
 #include "keyfile.h"
 
 #define TAMWIL_DEFAULT_PORT 7405
-#define TAMWIL_ERROR_MAX 512
-#define TAMWIL_TEXT_MAX 256
+#define TAMWIL_ERROR_MAX    512
+#define TAMWIL_TEXT_MAX	    256
 /* Default deadlines, used when the options say 0. */
 #define TAMWIL_CONNECT_TIMEOUT_MS 10000
-#define TAMWIL_IO_TIMEOUT_MS 30000
+#define TAMWIL_IO_TIMEOUT_MS	  30000
 /* Room for the name of an ErrorCode, see tamwil_error_code_name(). */
 #define TAMWIL_CODE_NAME_MAX 64
 
 /* Why a call failed. */
 enum tamwil_status {
 	TAMWIL_OK = 0,
-	TAMWIL_ERR_UNREACHABLE = -1,  /* connection refused, no route, DNS */
-	TAMWIL_ERR_TIMEOUT = -2,      /* no answer within the deadline */
-	TAMWIL_ERR_SERVER_KEY = -3,   /* the server did not prove the expected key */
-	TAMWIL_ERR_NOT_ENROLLED = -4, /* the server closed after the handshake */
-	TAMWIL_ERR_PROTOCOL = -5,     /* malformed, undecryptable or unexpected */
-	TAMWIL_ERR_REFUSED = -6,      /* the server answered with an Error */
-	TAMWIL_ERR_CLOSED = -7,       /* the connection dropped mid-request */
-	TAMWIL_ERR_LOCAL = -8         /* a local failure: memory, keys, usage */
+	TAMWIL_ERR_UNREACHABLE = -1, /* connection refused, no route, DNS */
+	TAMWIL_ERR_TIMEOUT = -2,     /* no answer within the deadline */
+	TAMWIL_ERR_SERVER_KEY =
+	    -3, /* the server did not prove the expected key */
+	TAMWIL_ERR_NOT_ENROLLED =
+	    -4,			  /* the server closed after the handshake */
+	TAMWIL_ERR_PROTOCOL = -5, /* malformed, undecryptable or unexpected */
+	TAMWIL_ERR_REFUSED = -6,  /* the server answered with an Error */
+	TAMWIL_ERR_CLOSED = -7,	  /* the connection dropped mid-request */
+	TAMWIL_ERR_LOCAL = -8	  /* a local failure: memory, keys, usage */
 };
 
 typedef struct tamwil_error {
 	enum tamwil_status status;
-	int code;                       /* ErrorCode, with TAMWIL_ERR_REFUSED */
+	int code;			/* ErrorCode, with TAMWIL_ERR_REFUSED */
 	char message[TAMWIL_ERROR_MAX]; /* one sentence, no trailing newline */
 } tamwil_error;
 
 typedef struct tamwil_client_options {
-	const char *server;             /* "host:port" or "host" (port 7405) */
+	const char *server;		/* "host:port" or "host" (port 7405) */
 	const uint8_t *server_noise_pk; /* from the server's public key file */
-	const keyfile_secret *key;      /* this principal's keys */
-	int connect_timeout_ms;         /* 0: 10 000 */
-	int io_timeout_ms;              /* 0: 30 000 */
+	const keyfile_secret *key;	/* this principal's keys */
+	int connect_timeout_ms;		/* 0: 10 000 */
+	int io_timeout_ms;		/* 0: 30 000 */
 } tamwil_client_options;
 
 typedef struct tamwil_client tamwil_client;
 
 typedef struct tamwil_whoami {
 	char name[TAMWIL_TEXT_MAX];
-	char role[32];   /* "coordinator", "admin", ... */
+	char role[32];	 /* "coordinator", "admin", ... */
 	char region[64]; /* empty unless coordinator */
 	char fingerprint[KEYFILE_FINGERPRINT_LEN];
 	char server_version[64];
@@ -97,13 +99,15 @@ typedef struct tamwil_whoami {
  * ...". The options are only read during the call: the key may be wiped
  * as soon as it returns.
  */
-int tamwil_client_connect(const tamwil_client_options *opt,
-			  tamwil_client **out, tamwil_error *err);
+int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
+			  tamwil_error *err);
 
 /*
  * Asks who the server knows this key as. The first request of a
  * connection also finishes the handshake: an unknown or revoked key then
- * fails with TAMWIL_ERR_NOT_ENROLLED. Any failure but TAMWIL_ERR_REFUSED
+ * fails with TAMWIL_ERR_NOT_ENROLLED. Make that first request promptly:
+ * the server drops handshakes left unfinished for a few seconds, and such
+ * a drop is reported the same way. Any failure but TAMWIL_ERR_REFUSED
  * leaves the handle unusable (later calls fail with TAMWIL_ERR_CLOSED);
  * close it and connect again.
  */

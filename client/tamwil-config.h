@@ -20,14 +20,14 @@
 
 #include "tamwil-client.h"
 
-#define TAMWIL_CONFIG_PATH_MAX 4096
+#define TAMWIL_CONFIG_PATH_MAX	 4096
 #define TAMWIL_CONFIG_SERVER_MAX 300
 /* A configuration file is never larger than this. */
 #define TAMWIL_CONFIG_FILE_MAX 65536
 
 typedef struct tamwil_config {
 	char path[TAMWIL_CONFIG_PATH_MAX]; /* the file read; "" if none was */
-	char server[TAMWIL_CONFIG_SERVER_MAX]; /* "" when not set */
+	char server[TAMWIL_CONFIG_SERVER_MAX];	 /* "" when not set */
 	char server_key[TAMWIL_CONFIG_PATH_MAX]; /* paths: "" when not set */
 	char key[TAMWIL_CONFIG_PATH_MAX];
 } tamwil_config;

@@ -6,6 +6,8 @@
  * Secrets (decoded key bytes, the passphrase-derived key, the file text and
  * the parsed values of a private file) live in sodium_malloc() memory:
  * guarded, locked where the system allows it, and wiped when freed.
+ * (libinih copies each line into a stack buffer of its own while parsing;
+ * that copy is out of our reach.)
  */
 #include "keyfile.h"
 

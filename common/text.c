@@ -64,3 +64,35 @@ int text_valid_name(const char *s, size_t max_bytes)
 	return len > 0 && len <= max_bytes && s[0] != ' ' &&
 	       s[len - 1] != ' ' && text_valid(s, len);
 }
+
+/* Days in month m (1-12) of year y, Gregorian. */
+static int text_month_days(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return days[m - 1] + (m == 2 && leap);
+}
+
+int text_valid_date(const char *s, int *year)
+{
+	int y = 0, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++) {
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	}
+	for (int i = 0; i < 4; i++)
+		y = y * 10 + (s[i] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1900 || y > 2199 || m < 1 || m > 12 || d < 1 ||
+	    d > text_month_days(y, m))
+		return 0;
+	if (year != NULL)
+		*year = y;
+	return 1;
+}

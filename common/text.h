@@ -20,4 +20,10 @@ int text_valid(const char *s, size_t len);
  */
 int text_valid_name(const char *s, size_t max_bytes);
 
+/*
+ * 1 if s is a calendar date "YYYY-MM-DD" between 1900-01-01 and
+ * 2199-12-31, with *year set when year is not NULL; 0 otherwise.
+ */
+int text_valid_date(const char *s, int *year);
+
 #endif

@@ -38,6 +38,7 @@ struct conn {
 	enum conn_state state;
 	channel ch;
 	store_principal who;
+	ops_session sess; /* sess.who points at who */
 	char peer[NI_MAXHOST + NI_MAXSERV + 4];
 };
 
@@ -52,6 +53,7 @@ static void conn_free(struct conn *c)
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	channel_clear(&c->ch);
+	ops_session_clear(&c->sess);
 	sodium_memzero(&c->who, sizeof(c->who));
 	free(c);
 	server_conn_gone(srv);
@@ -177,7 +179,7 @@ static int conn_on_msg3(struct conn *c, const uint8_t *msg, size_t len)
 	}
 	if (conn_authenticate(c) != 0)
 		return -1;
-	if (dispatch_client_hello(srv, &c->who, srv->plain, payload_len,
+	if (dispatch_client_hello(srv, &c->sess, srv->plain, payload_len,
 				  srv->answer, CHANNEL_MAX_PLAINTEXT,
 				  &answer_len, &answered) != 0) {
 		conn_refuse(c, "malformed ClientHello");
@@ -204,7 +206,7 @@ static int conn_on_transport(struct conn *c, const uint8_t *msg, size_t len)
 		conn_refuse(c, "decryption failed");
 		return -1;
 	}
-	if (dispatch_request(srv, &c->who, srv->plain, plain_len, srv->answer,
+	if (dispatch_request(srv, &c->sess, srv->plain, plain_len, srv->answer,
 			     CHANNEL_MAX_PLAINTEXT, &answer_len) != 0) {
 		conn_refuse(c, "no answer could be produced");
 		return -1;
@@ -369,6 +371,7 @@ int conn_accept(server *srv, int fd, const struct sockaddr *peer,
 	if (c->bev == NULL || c->timer == NULL ||
 	    channel_init_responder(&c->ch, srv->key.noise_sk) != 0)
 		goto fail;
+	c->sess.who = &c->who;
 	LIST_INSERT_HEAD(&srv->conns, c, link);
 	srv->nconns++;
 	/* Never buffer more than one largest frame from a client. */

@@ -10,6 +10,8 @@
 
 #include "keyfile.h"
 #include "log.h"
+#include "query.h"
+#include "reply.h"
 #include "tamwil.pb-c.h"
 
 #define DISPATCH_PING_MAX	1024
@@ -36,36 +38,6 @@ static Tamwil__V1__Role dispatch_role(const char *name)
 	return TAMWIL__V1__ROLE__ROLE_UNSPECIFIED;
 }
 
-/* Packs resp into out; -1 if it does not fit a frame. */
-static int dispatch_pack(const Tamwil__V1__Response *resp, uint8_t *out,
-			 size_t out_cap, size_t *out_len)
-{
-	size_t n = tamwil__v1__response__get_packed_size(resp);
-
-	if (n > out_cap) {
-		log_error("response of %zu bytes does not fit a frame", n);
-		return -1;
-	}
-	*out_len = tamwil__v1__response__pack(resp, out);
-	return 0;
-}
-
-/* Answers with an Error of the given code and sentence. */
-static int dispatch_error(uint64_t request_id, Tamwil__V1__ErrorCode code,
-			  const char *message, uint8_t *out, size_t out_cap,
-			  size_t *out_len)
-{
-	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
-	Tamwil__V1__Error err = TAMWIL__V1__ERROR__INIT;
-
-	err.code = code;
-	err.message = (char *)message;
-	resp.request_id = request_id;
-	resp.body_case = TAMWIL__V1__RESPONSE__BODY_ERROR;
-	resp.error = &err;
-	return dispatch_pack(&resp, out, out_cap, out_len);
-}
-
 static int dispatch_whoami(server *srv, const store_principal *who,
 			   uint64_t request_id, uint8_t *out, size_t out_cap,
 			   size_t *out_len)
@@ -85,7 +57,7 @@ static int dispatch_whoami(server *srv, const store_principal *who,
 	resp.request_id = request_id;
 	resp.body_case = TAMWIL__V1__RESPONSE__BODY_WHOAMI;
 	resp.whoami = &body;
-	return dispatch_pack(&resp, out, out_cap, out_len);
+	return reply_pack(&resp, out, out_cap, out_len);
 }
 
 static int dispatch_ping(const Tamwil__V1__Request *req, uint8_t *out,
@@ -95,30 +67,39 @@ static int dispatch_ping(const Tamwil__V1__Request *req, uint8_t *out,
 	Tamwil__V1__PingResponse body = TAMWIL__V1__PING_RESPONSE__INIT;
 
 	if (req->ping->data.len > DISPATCH_PING_MAX)
-		return dispatch_error(req->request_id,
-				      TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
-				      "ping data is limited to 1024 bytes", out,
-				      out_cap, out_len);
+		return reply_error(req->request_id,
+				   TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
+				   "ping data is limited to 1024 bytes", out,
+				   out_cap, out_len);
 	body.data = req->ping->data;
 	resp.request_id = req->request_id;
 	resp.body_case = TAMWIL__V1__RESPONSE__BODY_PING;
 	resp.ping = &body;
-	return dispatch_pack(&resp, out, out_cap, out_len);
+	return reply_pack(&resp, out, out_cap, out_len);
 }
 
 /* Routes an unpacked request to its handler. */
-static int dispatch_route(server *srv, const store_principal *who,
+static int dispatch_route(server *srv, ops_session *s,
 			  const Tamwil__V1__Request *req, uint8_t *out,
 			  size_t out_cap, size_t *out_len)
 {
 	switch (req->body_case) {
 	case TAMWIL__V1__REQUEST__BODY_WHOAMI:
-		return dispatch_whoami(srv, who, req->request_id, out, out_cap,
-				       out_len);
+		return dispatch_whoami(srv, s->who, req->request_id, out,
+				       out_cap, out_len);
+	case TAMWIL__V1__REQUEST__BODY_OPERATION:
+		return ops_apply(srv, s, req->operation, req->request_id, out,
+				 out_cap, out_len);
+	case TAMWIL__V1__REQUEST__BODY_GET_APPLICATION:
+	case TAMWIL__V1__REQUEST__BODY_LIST_APPLICATIONS:
+	case TAMWIL__V1__REQUEST__BODY_LIST_PROGRAMMES:
+	case TAMWIL__V1__REQUEST__BODY_LIST_REGIONS:
+	case TAMWIL__V1__REQUEST__BODY_REPORT:
+		return query_answer(srv, s->who, req, out, out_cap, out_len);
 	case TAMWIL__V1__REQUEST__BODY_PING:
 		return dispatch_ping(req, out, out_cap, out_len);
 	default:
-		return dispatch_error(
+		return reply_error(
 		    req->request_id, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
 		    "unknown request: this server does not offer it", out,
 		    out_cap, out_len);
@@ -137,9 +118,9 @@ int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len)
 	return 0;
 }
 
-int dispatch_client_hello(server *srv, const store_principal *who,
-			  const uint8_t *in, size_t in_len, uint8_t *out,
-			  size_t out_cap, size_t *out_len, int *answered)
+int dispatch_client_hello(server *srv, ops_session *s, const uint8_t *in,
+			  size_t in_len, uint8_t *out, size_t out_cap,
+			  size_t *out_len, int *answered)
 {
 	Tamwil__V1__ClientHello *hello;
 	int rc = 0;
@@ -148,18 +129,18 @@ int dispatch_client_hello(server *srv, const store_principal *who,
 	hello = tamwil__v1__client_hello__unpack(NULL, in_len, in);
 	if (hello == NULL)
 		return -1;
-	log_debug("%s uses %s", who->name,
+	log_debug("%s uses %s", s->who->name,
 		  hello->client_version[0] ? hello->client_version : "?");
 	if (hello->first_request != NULL) {
-		rc = dispatch_route(srv, who, hello->first_request, out,
-				    out_cap, out_len);
+		rc = dispatch_route(srv, s, hello->first_request, out, out_cap,
+				    out_len);
 		*answered = rc == 0;
 	}
 	tamwil__v1__client_hello__free_unpacked(hello, NULL);
 	return rc;
 }
 
-int dispatch_request(server *srv, const store_principal *who, const uint8_t *in,
+int dispatch_request(server *srv, ops_session *s, const uint8_t *in,
 		     size_t in_len, uint8_t *out, size_t out_cap,
 		     size_t *out_len)
 {
@@ -168,10 +149,10 @@ int dispatch_request(server *srv, const store_principal *who, const uint8_t *in,
 
 	req = tamwil__v1__request__unpack(NULL, in_len, in);
 	if (req == NULL)
-		return dispatch_error(
-		    0, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
-		    "the request could not be parsed", out, out_cap, out_len);
-	rc = dispatch_route(srv, who, req, out, out_cap, out_len);
+		return reply_error(0, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
+				   "the request could not be parsed", out,
+				   out_cap, out_len);
+	rc = dispatch_route(srv, s, req, out, out_cap, out_len);
 	tamwil__v1__request__free_unpacked(req, NULL);
 	return rc;
 }

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops.h"
 #include "server.h"
-#include "store.h"
 
 /* Packs the ServerHello of handshake message 2; 0 or -1. */
 int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len);
@@ -21,7 +21,7 @@ int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len);
  * request, answers it into out and sets *answered; otherwise *answered is
  * 0. Returns -1 when the hello is malformed: the caller closes.
  */
-int dispatch_client_hello(server *srv, const store_principal *who,
+int dispatch_client_hello(server *srv, ops_session *s,
 			  const uint8_t *in, size_t in_len, uint8_t *out,
 			  size_t out_cap, size_t *out_len, int *answered);
 
@@ -30,7 +30,7 @@ int dispatch_client_hello(server *srv, const store_principal *who,
  * is not allowed gets an Error response, not a failure: returns -1 only
  * when no answer can be produced at all.
  */
-int dispatch_request(server *srv, const store_principal *who, const uint8_t *in,
+int dispatch_request(server *srv, ops_session *s, const uint8_t *in,
 		     size_t in_len, uint8_t *out, size_t out_cap,
 		     size_t *out_len);
 

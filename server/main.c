@@ -123,7 +123,7 @@ static int main_pubkey(const char *dir)
 
 	if (dir == NULL)
 		errx(2, "pubkey needs --state DIR");
-	if (state_load_keys(dir, &key, &pub, err, sizeof(err)) != 0)
+	if (state_load_keys(dir, &key, &pub, NULL, err, sizeof(err)) != 0)
 		errx(1, "%s", err);
 	sodium_memzero(&key, sizeof(key));
 	len = keyfile_format_public(&pub, "Tamwil head office (tamwild)", text,
@@ -215,9 +215,16 @@ static void main_settings(config *cfg, const char *config_file,
 		errx(2, "%s", err);
 	}
 	for (int i = 0; i < nflags; i++) {
-		if (config_set(cfg, flags[i].name, flags[i].value, err,
-			       sizeof(err)) != 0)
-			errx(2, "--%s", err);
+		char name[32];
+
+		/* The file spells "--max-frame" as "max_frame". */
+		snprintf(name, sizeof(name), "%s", flags[i].name);
+		for (char *p = name; *p; p++) {
+			if (*p == '-')
+				*p = '_';
+		}
+		if (config_set(cfg, name, flags[i].value, err, sizeof(err)))
+			errx(2, "--%s: %s", flags[i].name, err);
 	}
 }
 

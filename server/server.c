@@ -145,9 +145,13 @@ int server_open(server *srv, const config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
 	LIST_INIT(&srv->conns);
-	if (state_load_keys(cfg->state_dir, &srv->key, &srv->pub, err,
-			    sizeof(err)) != 0) {
+	if (state_load_keys(cfg->state_dir, &srv->key, &srv->pub, &srv->data,
+			    err, sizeof(err)) != 0) {
 		log_error("%s", err);
+		return -1;
+	}
+	if (seal_derive(&srv->seal, srv->data.sk) != 0) {
+		log_error("cannot derive the at-rest keys");
 		return -1;
 	}
 	if (server_open_store(srv) != 0)
@@ -194,6 +198,8 @@ void server_close(server *srv)
 		event_base_free(srv->base);
 	store_close(srv->st);
 	sodium_memzero(&srv->key, sizeof(srv->key));
+	sodium_memzero(&srv->data, sizeof(srv->data));
+	sodium_memzero(&srv->seal, sizeof(srv->seal));
 	srv->st = NULL;
 	srv->base = NULL;
 }

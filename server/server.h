@@ -12,6 +12,7 @@
 #include "config.h"
 #include "frame.h"
 #include "keyfile.h"
+#include "seal.h"
 #include "store.h"
 
 struct event_base;
@@ -27,6 +28,8 @@ typedef struct server {
 	store *st;
 	keyfile_secret key; /* the server's Noise and signing keys */
 	keyfile_public pub; /* their public halves, with the data key */
+	keyfile_data data;  /* head office's data key pair */
+	seal_keys seal;	    /* at-rest and blind-index keys, from data */
 	LIST_HEAD(conn_list, conn) conns;
 	int nconns;
 	int stopping;

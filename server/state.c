@@ -135,7 +135,7 @@ out:
 }
 
 int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
-		    char *err, size_t err_len)
+		    keyfile_data *data_out, char *err, size_t err_len)
 {
 	char path[4096];
 	keyfile_data data;
@@ -154,6 +154,8 @@ int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
 	keyfile_public_of(key, pub);
 	pub->has_data = 1;
 	memcpy(pub->data_pk, data.pk, sizeof(pub->data_pk));
+	if (data_out != NULL)
+		*data_out = data;
 	rc = 0;
 out:
 	sodium_memzero(&data, sizeof(data));

@@ -30,9 +30,10 @@ int state_init(const char *dir, const keyfile_public *admin_pub,
 
 /*
  * Loads the server's private key and builds its public key file (with the
- * data key's public half). Returns 0, or -1 with a sentence in err.
+ * data key's public half); the data key pair goes to data unless it is
+ * NULL. Returns 0, or -1 with a sentence in err.
  */
 int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
-		    char *err, size_t err_len);
+		    keyfile_data *data, char *err, size_t err_len);
 
 #endif

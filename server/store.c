@@ -1,5 +1,7 @@
 /*
- * The store. Statements are prepared once, on first use, and kept for the
+ * The store: opening, migrations, principals and the helpers its other
+ * files share (store_domain.c writes, store_query.c reads lists and
+ * reports). Statements are prepared once, on first use, and kept for the
  * life of the connection; every call resets what it used before returning,
  * so no statement holds a read transaction open between calls.
  */
@@ -11,16 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "store_private.h"
 #include "store_schema.h"
-
-enum store_stmt {
-	STMT_PRINCIPAL_ADD,
-	STMT_PRINCIPAL_BY_NOISE,
-	STMT_PRINCIPAL_REVOKE,
-	STMT_PRINCIPAL_COUNT,
-	STMT_REGION_ID,
-	STMT_COUNT
-};
 
 static const char *const store_sql[STMT_COUNT] = {
     [STMT_PRINCIPAL_ADD] =
@@ -34,41 +28,89 @@ static const char *const store_sql[STMT_COUNT] = {
 	"UPDATE principals SET status = 'revoked', revoked_at = ?2"
 	" WHERE noise_pk = ?1 AND status = 'active'",
     [STMT_PRINCIPAL_COUNT] = "SELECT count(*) FROM principals",
-    [STMT_REGION_ID] = "SELECT id FROM regions WHERE code = ?1",
 };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[STMT_COUNT];
-	char err[256];
-};
-
-/* Records the database's error message, prefixed by what was being done. */
-static int store_fail(store *st, const char *what)
+/* Records the database's error after what was being done: -1. */
+int store_fail(store *st, const char *what)
 {
 	snprintf(st->err, sizeof(st->err), "%s: %s", what,
 		 st->db ? sqlite3_errmsg(st->db) : "no database");
 	return -1;
 }
 
-/* Returns the prepared statement id, preparing it on first use; NULL on error.
- */
-static sqlite3_stmt *store_stmt(store *st, enum store_stmt id)
+/* The cached statement id, prepared from sql on first use; NULL on error. */
+sqlite3_stmt *store_stmt(store *st, enum store_stmt id, const char *sql)
 {
-	if (st->stmt[id] == NULL &&
-	    sqlite3_prepare_v3(st->db, store_sql[id], -1,
-			       SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
-			       NULL) != SQLITE_OK) {
+	if (st->stmt[id] != NULL)
+		return st->stmt[id];
+	if (sql == NULL) {
+		snprintf(st->err, sizeof(st->err), "statement %d has no SQL",
+			 (int)id);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &st->stmt[id], NULL) != SQLITE_OK) {
 		store_fail(st, "prepare");
 		return NULL;
 	}
 	return st->stmt[id];
 }
 
-static void store_done(sqlite3_stmt *s)
+/* This file's statements. */
+static sqlite3_stmt *store_base_stmt(store *st, enum store_stmt id)
+{
+	return store_stmt(st, id, store_sql[id]);
+}
+
+/* Resets s and clears its bindings; errors were reported by the step. */
+void store_done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+}
+
+/* Binds text, NULL for NULL or "": SQLITE_OK or an error. */
+int store_bind_text_or_null(sqlite3_stmt *s, int col, const char *text)
+{
+	if (text == NULL || text[0] == '\0')
+		return sqlite3_bind_null(s, col);
+	return sqlite3_bind_text(s, col, text, -1, SQLITE_STATIC);
+}
+
+/* Binds v, NULL for 0: SQLITE_OK or an error. */
+int store_bind_int64_or_null(sqlite3_stmt *s, int col, int64_t v)
+{
+	if (v == 0)
+		return sqlite3_bind_null(s, col);
+	return sqlite3_bind_int64(s, col, v);
+}
+
+/* Copies a text column ("" for NULL) into dst, cut at a UTF-8 boundary. */
+void store_column_text(sqlite3_stmt *s, int col, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+
+	if (cap == 0)
+		return;
+	if (n >= cap) {
+		/* Cut before the first byte of the character that overflows. */
+		n = cap - 1;
+		while (n > 0 && (t[n] & 0xC0) == 0x80)
+			n--;
+	}
+	if (n > 0)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+}
+
+/* Copies a key column; -1 if it is not exactly STORE_KEYLEN bytes. */
+int store_column_key(sqlite3_stmt *s, int col, uint8_t *dst)
+{
+	if (sqlite3_column_bytes(s, col) != STORE_KEYLEN)
+		return -1;
+	memcpy(dst, sqlite3_column_blob(s, col), STORE_KEYLEN);
+	return 0;
 }
 
 /* Runs SQL text with no results (pragmas, migrations): 0 or -1. */
@@ -196,29 +238,6 @@ const char *store_errmsg(const store *st)
 	return st->err;
 }
 
-/* Looks a region up by code: 0 with *id, STORE_NOT_FOUND or -1. */
-static int store_region_id(store *st, const char *code, int64_t *id)
-{
-	sqlite3_stmt *s = store_stmt(st, STMT_REGION_ID);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "unknown region %s", code);
-		rc = STORE_NOT_FOUND;
-	} else {
-		rc = store_fail(st, "find region");
-	}
-	store_done(s);
-	return rc;
-}
-
 int store_principal_add(store *st, const char *name, const char *role,
 			const char *region, const uint8_t *noise_pk,
 			const uint8_t *sign_pk, int64_t enrolled_by,
@@ -229,11 +248,11 @@ int store_principal_add(store *st, const char *name, const char *role,
 	int rc;
 
 	if (region != NULL && region[0] != '\0') {
-		rc = store_region_id(st, region, &region_id);
+		rc = store_region_find(st, region, &region_id);
 		if (rc != 0)
 			return rc;
 	}
-	s = store_stmt(st, STMT_PRINCIPAL_ADD);
+	s = store_base_stmt(st, STMT_PRINCIPAL_ADD);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -260,27 +279,10 @@ int store_principal_add(store *st, const char *name, const char *role,
 	return rc;
 }
 
-/* Copies a text column into a fixed buffer, truncating safely. */
-static void store_column_text(sqlite3_stmt *s, int col, char *dst, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(dst, cap, "%s", t ? (const char *)t : "");
-}
-
-/* Copies a key column; -1 if it is not exactly STORE_KEYLEN bytes. */
-static int store_column_key(sqlite3_stmt *s, int col, uint8_t *dst)
-{
-	if (sqlite3_column_bytes(s, col) != STORE_KEYLEN)
-		return -1;
-	memcpy(dst, sqlite3_column_blob(s, col), STORE_KEYLEN);
-	return 0;
-}
-
 int store_principal_by_noise(store *st, const uint8_t *noise_pk,
 			     store_principal *out)
 {
-	sqlite3_stmt *s = store_stmt(st, STMT_PRINCIPAL_BY_NOISE);
+	sqlite3_stmt *s = store_base_stmt(st, STMT_PRINCIPAL_BY_NOISE);
 	int rc;
 
 	if (s == NULL)
@@ -312,7 +314,7 @@ int store_principal_by_noise(store *st, const uint8_t *noise_pk,
 
 int store_principal_revoke(store *st, const uint8_t *noise_pk)
 {
-	sqlite3_stmt *s = store_stmt(st, STMT_PRINCIPAL_REVOKE);
+	sqlite3_stmt *s = store_base_stmt(st, STMT_PRINCIPAL_REVOKE);
 	int rc;
 
 	if (s == NULL)
@@ -330,7 +332,7 @@ int store_principal_revoke(store *st, const uint8_t *noise_pk)
 
 int store_principal_count(store *st, int64_t *count)
 {
-	sqlite3_stmt *s = store_stmt(st, STMT_PRINCIPAL_COUNT);
+	sqlite3_stmt *s = store_base_stmt(st, STMT_PRINCIPAL_COUNT);
 	int rc = -1;
 
 	if (s == NULL)

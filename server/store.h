@@ -72,4 +72,234 @@ int store_principal_revoke(store *st, const uint8_t *noise_pk);
 /* Number of principals, for start-up checks: 0 or -1. */
 int store_principal_count(store *st, int64_t *count);
 
+/* ---------------------------------------------------------------------
+ * Transactions. An operation runs inside store_begin()/store_commit(); the
+ * apply path wraps each operation in a savepoint so that many operations
+ * can share one commit (group commit) and a refused one leaves nothing.
+ * store_commit() returns only once the transaction is durable.
+ */
+int store_begin(store *st);      /* BEGIN IMMEDIATE */
+int store_commit(store *st);     /* COMMIT */
+void store_rollback(store *st);  /* ROLLBACK; never fails the caller */
+int store_savepoint(store *st);  /* SAVEPOINT op */
+int store_release(store *st);    /* RELEASE op */
+void store_rollback_to(store *st); /* ROLLBACK TO op; RELEASE op */
+
+/* Codes of the application states, as in the protocol's ApplicationState. */
+enum store_state {
+	STORE_SUBMITTED = 1,
+	STORE_APPROVED = 2,
+	STORE_REJECTED = 3,
+	STORE_WITHDRAWN = 4,
+	STORE_DISBURSING = 5,
+	STORE_DISBURSED = 6,
+	STORE_REPAYING = 7,
+	STORE_CLOSED = 8,
+	STORE_WRITTEN_OFF = 9
+};
+
+#define STORE_REF_MAX 32
+#define STORE_TEXT_MAX 1024
+#define STORE_DATE_MAX 11 /* YYYY-MM-DD and NUL */
+#define STORE_CURRENCY_MAX 4
+
+/* Regions: 0 / STORE_CONFLICT (code taken) / -1. */
+int store_region_add(store *st, const char *code, const char *name,
+		     int64_t *id);
+
+/* Looks a region up by code: 0 with *id, STORE_NOT_FOUND or -1. */
+int store_region_find(store *st, const char *code, int64_t *id);
+
+typedef struct store_programme {
+	int64_t id;
+	char code[STORE_CODE_MAX];
+	char name[STORE_NAME_MAX];
+	char currency[STORE_CURRENCY_MAX];
+	int64_t envelope, ceiling;
+	char period_start[STORE_DATE_MAX], period_end[STORE_DATE_MAX];
+	uint32_t target;
+	uint32_t categories;       /* bit (1 << Category); 0: every category */
+	int64_t granted, disbursed;/* running totals over its applications */
+	uint64_t beneficiaries;    /* applications approved, at any later stage */
+} store_programme;
+
+/* Creates a programme (totals zero): 0 with p->id set / STORE_CONFLICT / -1. */
+int store_programme_add(store *st, store_programme *p, int64_t created_by);
+
+/* Reads a programme with its totals: 0 / STORE_NOT_FOUND / -1. */
+int store_programme_get(store *st, const char *code, store_programme *p);
+
+/*
+ * Adds delta_granted and delta_disbursed (either may be negative) to a
+ * programme's totals. The schema refuses granted above the envelope:
+ * that returns STORE_CONFLICT and changes nothing. 0 / STORE_CONFLICT / -1.
+ */
+int store_programme_add_totals(store *st, int64_t programme_id,
+			       int64_t delta_granted, int64_t delta_disbursed);
+
+/*
+ * Finds a beneficiary by the blind index of its national ID: 0 with *id,
+ * STORE_NOT_FOUND or -1.
+ */
+int store_beneficiary_find(store *st, const uint8_t *blind_index,
+			   int64_t *id);
+
+/* Adds a beneficiary with its identity sealed at rest: 0 / STORE_CONFLICT / -1. */
+int store_beneficiary_add(store *st, const uint8_t *blind_index,
+			  const uint8_t *sealed, size_t sealed_len,
+			  int64_t region_id, int64_t *id);
+
+/*
+ * Reads a beneficiary's sealed identity into buf (capacity cap): 0 with
+ * *len, STORE_NOT_FOUND or -1. The blind index (the seal's associated
+ * data) goes to blind_index.
+ */
+int store_beneficiary_sealed(store *st, int64_t id, uint8_t *blind_index,
+			     uint8_t *buf, size_t cap, size_t *len);
+
+typedef struct store_application {
+	int64_t id;
+	char reference[STORE_REF_MAX];
+	int64_t programme_id;
+	char programme[STORE_CODE_MAX];
+	char currency[STORE_CURRENCY_MAX];
+	int64_t region_id;
+	char region[STORE_CODE_MAX];
+	int64_t beneficiary_id;
+	int state;               /* enum store_state */
+	int sex, birth_year, category;
+	char sector[STORE_NAME_MAX];
+	char activity[STORE_TEXT_MAX];
+	int64_t requested, contribution;
+	char formula[STORE_NAME_MAX];
+	int64_t granted, disbursed, repaid;
+	int64_t submitted_by, decided_by; /* principal ids; 0 if none */
+	char submitted_by_name[STORE_NAME_MAX], decided_by_name[STORE_NAME_MAX];
+	char reason[STORE_TEXT_MAX];
+	int64_t submitted_at, decided_at;
+} store_application;
+
+/*
+ * Inserts a submitted application and gives it the next reference of its
+ * region and year, "LAG-2026-000123". Fields used: programme_id,
+ * region_id, beneficiary_id, sex, birth_year, category, sector, activity,
+ * requested, contribution, formula, submitted_by, submitted_at. Sets id,
+ * reference and state. Returns STORE_CONFLICT when the beneficiary already
+ * has an open application (submitted, approved, disbursing, disbursed or
+ * repaying) in the programme. 0 / STORE_CONFLICT / -1.
+ */
+int store_application_add(store *st, store_application *a);
+
+/* Reads an application by reference: 0 / STORE_NOT_FOUND / -1. */
+int store_application_get(store *st, const char *reference,
+			  store_application *a);
+
+/*
+ * Writes back the mutable fields of an application read before: state,
+ * granted, disbursed, repaid, decided_by, decided_at, reason. The schema
+ * refuses disbursed above granted and repaid above disbursed. 0 / -1.
+ */
+int store_application_update(store *st, const store_application *a);
+
+/* One line of an application's history. */
+int store_event_add(store *st, int64_t application_id, int64_t time,
+		    const char *action, int64_t actor, int64_t amount,
+		    const char *detail);
+
+typedef struct store_item {
+	char description[STORE_NAME_MAX];
+	uint32_t quantity;
+	int64_t unit_value;
+} store_item;
+
+/* Records a tranche and its equipment items: 0 / -1. */
+int store_disbursement_add(store *st, int64_t application_id, int64_t amount,
+			   int method, const char *payment_reference,
+			   const char *date, const store_item *items,
+			   size_t nitems, int64_t recorded_by, int64_t time);
+
+/* Records a repayment: 0 / -1. */
+int store_repayment_add(store *st, int64_t application_id, int64_t amount,
+			const char *date, int64_t recorded_by, int64_t time);
+
+/*
+ * Idempotency. Looks up the result recorded for (principal, key): 0 with
+ * the operation's SHA-256 in op_hash and the packed result in buf
+ * (capacity cap, length *len), STORE_NOT_FOUND, or -1.
+ */
+int store_op_find(store *st, int64_t principal_id, const uint8_t *key,
+		  uint8_t *op_hash, uint8_t *buf, size_t cap, size_t *len);
+
+/* Records the result of an applied operation: 0 / -1. */
+int store_op_record(store *st, int64_t principal_id, const uint8_t *key,
+		    const uint8_t *op_hash, const uint8_t *result,
+		    size_t result_len, int64_t time);
+
+/* Enrols through an operation: like store_principal_add(). */
+/* Revokes by principal id: 0 / STORE_NOT_FOUND / -1. */
+int store_principal_revoke_id(store *st, int64_t id);
+
+/* Number of active admins: 0 / -1. */
+int store_admin_count(store *st, int64_t *count);
+
+/* ---------------------------------------------------------------------
+ * Queries. They read committed data only.
+ */
+
+/* Calls fn for each event of an application, oldest first. */
+typedef int (*store_event_fn)(void *arg, int64_t time, const char *action,
+			      const char *actor, int64_t amount,
+			      const char *detail);
+int store_events(store *st, int64_t application_id, store_event_fn fn,
+		 void *arg);
+
+typedef struct store_filter {
+	const char *region;      /* codes; NULL or "": any */
+	const char *programme;
+	const char *sector;
+	int state, category, sex; /* 0: any */
+	int64_t from, to;         /* submitted_at in [from, to); 0: open */
+	int64_t after_id;         /* paging: ids above this one */
+	uint32_t limit;
+} store_filter;
+
+/*
+ * Calls fn for each matching application in id order, at most f->limit of
+ * them, and counts all matches (ignoring after_id and limit) into *total.
+ */
+typedef int (*store_application_fn)(void *arg, const store_application *a);
+int store_applications(store *st, const store_filter *f,
+		       store_application_fn fn, void *arg, uint64_t *total);
+
+/* Calls fn for each programme, by code. */
+typedef int (*store_programme_fn)(void *arg, const store_programme *p);
+int store_programmes(store *st, store_programme_fn fn, void *arg);
+
+/* Calls fn for each region, by code. */
+typedef int (*store_region_fn)(void *arg, const char *code, const char *name);
+int store_regions(store *st, store_region_fn fn, void *arg);
+
+enum store_group {
+	STORE_GROUP_REGION = 1,
+	STORE_GROUP_PROGRAMME = 2,
+	STORE_GROUP_SECTOR = 3,
+	STORE_GROUP_SEX = 4,
+	STORE_GROUP_CATEGORY = 5
+};
+
+typedef struct store_report_row {
+	char group[STORE_NAME_MAX]; /* code, sector, or the number of the enum */
+	char currency[STORE_CURRENCY_MAX];
+	uint64_t submitted, approved, rejected, withdrawn, disbursed, women;
+	int64_t requested, granted, disbursed_amount, repaid;
+} store_report_row;
+
+/*
+ * Groups applications (optionally of one programme and/or region) and
+ * calls fn with one row per group and currency, ordered by group.
+ */
+typedef int (*store_report_fn)(void *arg, const store_report_row *row);
+int store_report(store *st, enum store_group by, const char *programme,
+		 const char *region, store_report_fn fn, void *arg);
+
 #endif

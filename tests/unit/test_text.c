@@ -65,12 +65,32 @@ static void test_names(void **state)
 	assert_false(text_valid_name("Am\xc3", 200));
 }
 
+static void test_dates(void **state)
+{
+	int y = 0;
+
+	(void)state;
+	assert_true(text_valid_date("1987-03-14", &y));
+	assert_int_equal(y, 1987);
+	assert_true(text_valid_date("2000-02-29", NULL));
+	assert_false(text_valid_date("1900-02-29", NULL));
+	assert_false(text_valid_date("2026-02-29", NULL));
+	assert_false(text_valid_date("2026-04-31", NULL));
+	assert_false(text_valid_date("2026-13-01", NULL));
+	assert_false(text_valid_date("2026-00-10", NULL));
+	assert_false(text_valid_date("1899-12-31", NULL));
+	assert_false(text_valid_date("14/03/1987", NULL));
+	assert_false(text_valid_date("1987-3-14", NULL));
+	assert_false(text_valid_date("", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_well_formed),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

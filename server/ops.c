@@ -1,0 +1,1060 @@
+/*
+ * Operations. ops_apply() runs the steps every operation shares (verify,
+ * parse, idempotency, transaction) and hands the body to one handler per
+ * kind. A handler checks everything before it writes, and on any refusal
+ * the savepoint is rolled back, so a refused operation leaves no trace but
+ * its log line.
+ */
+#include "ops.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "money.h"
+#include "signop.h"
+#include "text.h"
+
+#define OPS_NAME_MAX   200
+#define OPS_TEXT_MAX   1000
+#define OPS_ITEMS_MAX  100
+#define OPS_SEALED_MAX 4096
+
+typedef Tamwil__V1__ErrorCode ops_code;
+
+#define E(x) TAMWIL__V1__ERROR_CODE__ERROR_##x
+
+/* What a handler hands back on success. */
+typedef struct ops_result {
+	char reference[STORE_REF_MAX];
+	int state;
+	int64_t principal_id;
+} ops_result;
+
+/* Everything a handler may use. */
+typedef struct ops_ctx {
+	server *srv;
+	ops_session *s;
+	const store_principal *who;
+	int64_t now;
+	ops_result *res;
+	reply_refusal *ref;
+} ops_ctx;
+
+static int ops_role_is(const ops_ctx *c, const char *role)
+{
+	return strcmp(c->who->role, role) == 0;
+}
+
+/* Refuses unless the principal holds role. */
+static int ops_need_role(ops_ctx *c, const char *role, const char *what)
+{
+	if (ops_role_is(c, role))
+		return 0;
+	return reply_refuse(c->ref, E(PERMISSION_DENIED),
+			    "only an %s may %s; you are %s", role, what,
+			    c->who->role);
+}
+
+/* Refuses a store failure as internal, logging the detail. */
+static int ops_internal(ops_ctx *c, const char *what)
+{
+	log_error("%s: %s", what, store_errmsg(c->srv->st));
+	return reply_refuse(c->ref, E(INTERNAL),
+			    "the server could not %s; nothing was changed",
+			    what);
+}
+
+/* Checks a name-like text field: non-empty UTF-8 of at most max bytes. */
+static int ops_check_name(ops_ctx *c, const char *field, const char *v,
+			  size_t max)
+{
+	if (text_valid_name(v, max))
+		return 0;
+	return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+			    "%s must be 1 to %zu bytes of UTF-8 text without "
+			    "control characters or surrounding spaces",
+			    field, max);
+}
+
+/* Checks optional free text: valid UTF-8 of at most max bytes. */
+static int ops_check_text(ops_ctx *c, const char *field, const char *v,
+			  size_t max)
+{
+	size_t len = strlen(v);
+
+	if (len <= max && text_valid(v, len))
+		return 0;
+	return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+			    "%s must be at most %zu bytes of UTF-8 text "
+			    "without control characters",
+			    field, max);
+}
+
+/* Checks a code: min..max of capital letters, digits and '-'. */
+static int ops_check_code(ops_ctx *c, const char *field, const char *v,
+			  size_t min, size_t max, int digits)
+{
+	size_t len = strlen(v);
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = v[i];
+		int ok = (ch >= 'A' && ch <= 'Z') ||
+			 (digits && ((ch >= '0' && ch <= '9') || ch == '-'));
+		if (!ok)
+			len = 0;
+	}
+	if (len >= min && len <= max)
+		return 0;
+	return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+			    "%s must be %zu to %zu capital letters%s", field,
+			    min, max, digits ? ", digits or '-'" : "");
+}
+
+/* Checks an amount: present, positive (or zero if allowed), right currency. */
+static int ops_check_money(ops_ctx *c, const char *field,
+			   const Tamwil__V1__Money *m, const char *currency,
+			   int zero_ok)
+{
+	if (m == NULL)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "%s is missing", field);
+	if (m->minor < 0 || (m->minor == 0 && !zero_ok))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "%s must be a positive amount", field);
+	if (currency != NULL && strcmp(m->currency, currency) != 0)
+		return reply_refuse(c->ref, E(CURRENCY_MISMATCH),
+				    "%s is in %s but the programme counts in "
+				    "%s",
+				    field, m->currency, currency);
+	return 0;
+}
+
+/* Checks a YYYY-MM-DD date, empty allowed when optional. */
+static int ops_check_date(ops_ctx *c, const char *field, const char *v,
+			  int optional)
+{
+	if ((optional && v[0] == '\0') || text_valid_date(v, NULL))
+		return 0;
+	return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+			    "%s must be a date written YYYY-MM-DD", field);
+}
+
+/* Today as YYYY-MM-DD (UTC). */
+static void ops_today(const ops_ctx *c, char out[STORE_DATE_MAX])
+{
+	time_t t = (time_t)c->now;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, STORE_DATE_MAX, "%Y-%m-%d", &tm);
+}
+
+static const char *ops_role_name(Tamwil__V1__Role r)
+{
+	switch (r) {
+	case TAMWIL__V1__ROLE__ROLE_COORDINATOR:
+		return "coordinator";
+	case TAMWIL__V1__ROLE__ROLE_APPROVER:
+		return "approver";
+	case TAMWIL__V1__ROLE__ROLE_TREASURER:
+		return "treasurer";
+	case TAMWIL__V1__ROLE__ROLE_AUDITOR:
+		return "auditor";
+	case TAMWIL__V1__ROLE__ROLE_ADMIN:
+		return "admin";
+	default:
+		return NULL;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static int ops_create_region(ops_ctx *c, const Tamwil__V1__CreateRegion *m)
+{
+	int64_t id;
+	int rc;
+
+	if (ops_need_role(c, "admin", "create a region") ||
+	    ops_check_code(c, "the region code", m->code, 2, 8, 0) ||
+	    ops_check_name(c, "the region name", m->name, OPS_NAME_MAX))
+		return -1;
+	rc = store_region_add(c->srv->st, m->code, m->name, &id);
+	if (rc == STORE_CONFLICT)
+		return reply_refuse(c->ref, E(ALREADY_EXISTS),
+				    "region %s already exists", m->code);
+	if (rc != 0)
+		return ops_internal(c, "create the region");
+	snprintf(c->res->reference, sizeof(c->res->reference), "%s", m->code);
+	return 0;
+}
+
+/* Turns the repeated categories into a bit mask, refusing unknown ones. */
+static int ops_categories(ops_ctx *c, const Tamwil__V1__CreateProgramme *m,
+			  uint32_t *mask)
+{
+	*mask = 0;
+	for (size_t i = 0; i < m->n_eligible_categories; i++) {
+		int cat = (int)m->eligible_categories[i];
+		if (cat <= 0 || cat > 30 ||
+		    protobuf_c_enum_descriptor_get_value(
+			&tamwil__v1__category__descriptor, cat) == NULL)
+			return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+					    "unknown category %d", cat);
+		*mask |= 1u << cat;
+	}
+	return 0;
+}
+
+static int ops_create_programme(ops_ctx *c,
+				const Tamwil__V1__CreateProgramme *m)
+{
+	store_programme p = {0};
+	const char *cur = m->envelope ? m->envelope->currency : "";
+	int rc;
+
+	if (ops_need_role(c, "admin", "create a programme") ||
+	    ops_check_code(c, "the programme code", m->code, 2, 16, 1) ||
+	    ops_check_name(c, "the programme name", m->name, OPS_NAME_MAX))
+		return -1;
+	if (!money_currency_valid(cur))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the envelope's currency '%s' is not one "
+				    "Tamwil keeps (MAD, DZD, ...)",
+				    cur);
+	if (ops_check_money(c, "the envelope", m->envelope, cur, 0) ||
+	    ops_check_money(c, "the ceiling", m->ceiling, cur, 0) ||
+	    ops_check_date(c, "the period start", m->period_start, 1) ||
+	    ops_check_date(c, "the period end", m->period_end, 1) ||
+	    ops_categories(c, m, &p.categories))
+		return -1;
+	if (m->ceiling->minor > m->envelope->minor)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the ceiling per project cannot exceed the "
+				    "envelope");
+	if (m->period_start[0] && m->period_end[0] &&
+	    strcmp(m->period_start, m->period_end) > 0)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the period ends before it starts");
+	snprintf(p.code, sizeof(p.code), "%s", m->code);
+	snprintf(p.name, sizeof(p.name), "%s", m->name);
+	snprintf(p.currency, sizeof(p.currency), "%s", cur);
+	snprintf(p.period_start, sizeof(p.period_start), "%s", m->period_start);
+	snprintf(p.period_end, sizeof(p.period_end), "%s", m->period_end);
+	p.envelope = m->envelope->minor;
+	p.ceiling = m->ceiling->minor;
+	p.target = m->target_beneficiaries;
+	rc = store_programme_add(c->srv->st, &p, c->who->id);
+	if (rc == STORE_CONFLICT)
+		return reply_refuse(c->ref, E(ALREADY_EXISTS),
+				    "programme %s already exists", m->code);
+	if (rc != 0)
+		return ops_internal(c, "create the programme");
+	snprintf(c->res->reference, sizeof(c->res->reference), "%s", m->code);
+	return 0;
+}
+
+static int ops_enrol(ops_ctx *c, const Tamwil__V1__EnrolPrincipal *m)
+{
+	const char *role = ops_role_name(m->role);
+	int coordinator = m->role == TAMWIL__V1__ROLE__ROLE_COORDINATOR;
+	int64_t id;
+	int rc;
+
+	if (ops_need_role(c, "admin", "enrol a principal") ||
+	    ops_check_name(c, "the name", m->name, OPS_NAME_MAX))
+		return -1;
+	if (role == NULL)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "unknown role");
+	if (coordinator != (m->region[0] != '\0'))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "a coordinator needs a region, and only a "
+				    "coordinator has one");
+	if (m->noise_key.len != STORE_KEYLEN || m->sign_key.len != STORE_KEYLEN)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the public keys must be 32 bytes each");
+	rc = store_principal_add(
+	    c->srv->st, m->name, role, coordinator ? m->region : NULL,
+	    m->noise_key.data, m->sign_key.data, c->who->id, &id);
+	if (rc == STORE_CONFLICT)
+		return reply_refuse(c->ref, E(ALREADY_EXISTS),
+				    "this key is already enrolled");
+	if (rc == STORE_NOT_FOUND)
+		return reply_refuse(c->ref, E(UNKNOWN_REGION),
+				    "unknown region %s", m->region);
+	if (rc != 0)
+		return ops_internal(c, "enrol the principal");
+	c->res->principal_id = id;
+	return 0;
+}
+
+static int ops_revoke(ops_ctx *c, const Tamwil__V1__RevokePrincipal *m)
+{
+	store_principal p;
+	int64_t admins;
+	int rc;
+
+	if (ops_need_role(c, "admin", "revoke a principal"))
+		return -1;
+	if (m->noise_key.len != STORE_KEYLEN)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the public key must be 32 bytes");
+	rc = store_principal_by_noise(c->srv->st, m->noise_key.data, &p);
+	if (rc == STORE_NOT_FOUND || (rc == 0 && p.revoked))
+		return reply_refuse(c->ref, E(UNKNOWN_PRINCIPAL),
+				    "no active principal has this key");
+	if (rc != 0)
+		return ops_internal(c, "find the principal");
+	if (p.id == c->who->id)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "you cannot revoke your own key; ask "
+				    "another admin");
+	if (strcmp(p.role, "admin") == 0 &&
+	    (store_admin_count(c->srv->st, &admins) != 0 || admins <= 1))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the last admin cannot be revoked");
+	if (store_principal_revoke_id(c->srv->st, p.id) != 0)
+		return ops_internal(c, "revoke the principal");
+	c->res->principal_id = p.id;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Refuses a coordinator acting outside its region. */
+static int ops_need_region(ops_ctx *c, const char *region)
+{
+	if (!ops_role_is(c, "coordinator") ||
+	    strcmp(c->who->region, region) == 0)
+		return 0;
+	return reply_refuse(c->ref, E(NOT_YOUR_REGION),
+			    "you coordinate region %s, not %s", c->who->region,
+			    region);
+}
+
+/* Opens the sealed identity with the session's box key, computed once. */
+static Tamwil__V1__Identity *ops_open_identity(ops_ctx *c,
+					       const ProtobufCBinaryData *box)
+{
+	uint8_t plain[OPS_SEALED_MAX];
+	Tamwil__V1__Identity *id = NULL;
+
+	if (!c->s->has_box_key) {
+		if (seal_box_key(c->s->box_key, c->who->noise_pk,
+				 c->srv->data.sk) != 0) {
+			reply_refuse(c->ref, E(SEALED_FIELDS),
+				     "your key cannot seal to head office");
+			return NULL;
+		}
+		c->s->has_box_key = 1;
+	}
+	if (box->len <= SEAL_BOX_OVERHEAD || box->len > sizeof(plain) ||
+	    seal_box_open(c->s->box_key, box->data, box->len, plain) != 0) {
+		reply_refuse(c->ref, E(SEALED_FIELDS),
+			     "the sealed identity does not open with head "
+			     "office's data key: was it sealed to this "
+			     "server's key?");
+		return NULL;
+	}
+	id = tamwil__v1__identity__unpack(NULL, box->len - SEAL_BOX_OVERHEAD,
+					  plain);
+	sodium_memzero(plain, sizeof(plain));
+	if (id == NULL)
+		reply_refuse(c->ref, E(SEALED_FIELDS),
+			     "the sealed identity is not a well-formed "
+			     "Identity");
+	return id;
+}
+
+/* Checks the identity's fields and that the clear birth year agrees. */
+static int ops_check_identity(ops_ctx *c, const Tamwil__V1__Identity *id,
+			      uint32_t birth_year)
+{
+	int year;
+
+	if (ops_check_name(c, "the national ID", id->national_id, 64) ||
+	    ops_check_name(c, "the first name", id->first_name, OPS_NAME_MAX) ||
+	    ops_check_name(c, "the last name", id->last_name, OPS_NAME_MAX) ||
+	    ops_check_text(c, "the phone", id->phone, 64) ||
+	    ops_check_text(c, "the address", id->address, OPS_NAME_MAX))
+		return -1;
+	if (!text_valid_date(id->birth_date, &year))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the birth date must be written "
+				    "YYYY-MM-DD");
+	if ((uint32_t)year != birth_year)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the birth year %u does not match the "
+				    "sealed birth date",
+				    birth_year);
+	return 0;
+}
+
+/*
+ * Finds the beneficiary by the blind index of the national ID, or adds it
+ * with its identity sealed at rest. 0 with *id, or -1 refused.
+ */
+static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
+			   int64_t region_id, int64_t *id)
+{
+	uint8_t index[SEAL_INDEX_LEN], plain[OPS_SEALED_MAX];
+	uint8_t sealed[OPS_SEALED_MAX + SEAL_REST_OVERHEAD];
+	size_t len = tamwil__v1__identity__get_packed_size(ident);
+	int rc;
+
+	if (seal_index(&c->srv->seal, ident->national_id, index) != 0)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the national ID must be letters and "
+				    "digits (spaces and '-' are ignored)");
+	rc = store_beneficiary_find(c->srv->st, index, id);
+	if (rc != STORE_NOT_FOUND)
+		return rc == 0 ? 0 : ops_internal(c, "find the beneficiary");
+	if (len > sizeof(plain))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the identity is too long");
+	tamwil__v1__identity__pack(ident, plain);
+	rc = seal_rest(&c->srv->seal, plain, len, index, sizeof(index), sealed);
+	sodium_memzero(plain, sizeof(plain));
+	if (rc != 0)
+		return reply_refuse(c->ref, E(INTERNAL),
+				    "the identity could not be sealed");
+	if (store_beneficiary_add(c->srv->st, index, sealed,
+				  len + SEAL_REST_OVERHEAD, region_id, id) != 0)
+		return ops_internal(c, "record the beneficiary");
+	return 0;
+}
+
+/* Checks the programme accepts this category today and this amount. */
+static int ops_check_programme(ops_ctx *c, const store_programme *p,
+			       const Tamwil__V1__SubmitApplication *m)
+{
+	char today[STORE_DATE_MAX];
+
+	if (m->category <= 0 ||
+	    protobuf_c_enum_descriptor_get_value(
+		&tamwil__v1__category__descriptor, (int)m->category) == NULL)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the category is missing or unknown");
+	if (p->categories != 0 && !(p->categories & (1u << m->category)))
+		return reply_refuse(c->ref, E(NOT_ELIGIBLE),
+				    "programme %s does not finance this "
+				    "category",
+				    p->code);
+	ops_today(c, today);
+	if ((p->period_start[0] && strcmp(today, p->period_start) < 0) ||
+	    (p->period_end[0] && strcmp(today, p->period_end) > 0))
+		return reply_refuse(
+		    c->ref, E(NOT_ELIGIBLE),
+		    "programme %s takes applications from %s "
+		    "to %s",
+		    p->code, p->period_start[0] ? p->period_start : "its start",
+		    p->period_end[0] ? p->period_end : "its end");
+	if (ops_check_money(c, "the amount requested", m->amount_requested,
+			    p->currency, 0) ||
+	    ops_check_money(c, "the own contribution", m->own_contribution,
+			    p->currency, 1))
+		return -1;
+	if (m->amount_requested->minor > p->ceiling)
+		return reply_refuse(c->ref, E(CEILING_EXCEEDED),
+				    "the amount requested is above programme "
+				    "%s's ceiling per project",
+				    p->code);
+	return 0;
+}
+
+/* Checks the clear fields of a submission. */
+static int ops_check_submission(ops_ctx *c,
+				const Tamwil__V1__SubmitApplication *m)
+{
+	int year;
+	char today[STORE_DATE_MAX];
+
+	ops_today(c, today);
+	year = (today[0] - '0') * 1000 + (today[1] - '0') * 100 +
+	       (today[2] - '0') * 10 + (today[3] - '0');
+	if (m->sex != TAMWIL__V1__SEX__SEX_FEMALE &&
+	    m->sex != TAMWIL__V1__SEX__SEX_MALE)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the sex must be F or M");
+	if (m->birth_year < 1900 || (int)m->birth_year > year - 15)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the birth year %u is not plausible for "
+				    "an applicant",
+				    m->birth_year);
+	if (ops_check_name(c, "the sector", m->sector, 100) ||
+	    ops_check_name(c, "the activity", m->activity, OPS_TEXT_MAX) ||
+	    ops_check_text(c, "the financing formula", m->financing_formula,
+			   100))
+		return -1;
+	return 0;
+}
+
+static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
+{
+	store_application a = {0};
+	store_programme p;
+	Tamwil__V1__Identity *ident = NULL;
+	int rc = -1, e;
+
+	if (!ops_role_is(c, "coordinator") && !ops_role_is(c, "admin"))
+		return reply_refuse(c->ref, E(PERMISSION_DENIED),
+				    "only a coordinator or an admin may submit "
+				    "an application");
+	if (ops_need_region(c, m->region) || ops_check_submission(c, m))
+		return -1;
+	e = store_region_find(c->srv->st, m->region, &a.region_id);
+	if (e == STORE_NOT_FOUND)
+		return reply_refuse(c->ref, E(UNKNOWN_REGION),
+				    "unknown region '%s'", m->region);
+	if (e != 0)
+		return ops_internal(c, "find the region");
+	e = store_programme_get(c->srv->st, m->programme, &p);
+	if (e == STORE_NOT_FOUND)
+		return reply_refuse(c->ref, E(UNKNOWN_PROGRAMME),
+				    "unknown programme '%s'", m->programme);
+	if (e != 0)
+		return ops_internal(c, "find the programme");
+	if (ops_check_programme(c, &p, m))
+		return -1;
+	ident = ops_open_identity(c, &m->identity_box);
+	if (ident == NULL || ops_check_identity(c, ident, m->birth_year) ||
+	    ops_beneficiary(c, ident, a.region_id, &a.beneficiary_id))
+		goto out;
+	a.programme_id = p.id;
+	a.sex = (int)m->sex;
+	a.birth_year = (int)m->birth_year;
+	a.category = (int)m->category;
+	snprintf(a.sector, sizeof(a.sector), "%s", m->sector);
+	snprintf(a.activity, sizeof(a.activity), "%s", m->activity);
+	snprintf(a.formula, sizeof(a.formula), "%s", m->financing_formula);
+	a.requested = m->amount_requested->minor;
+	a.contribution = m->own_contribution->minor;
+	a.submitted_by = c->who->id;
+	a.submitted_at = c->now;
+	e = store_application_add(c->srv->st, &a);
+	if (e == STORE_CONFLICT) {
+		reply_refuse(c->ref, E(DUPLICATE_APPLICATION),
+			     "this beneficiary already has an open "
+			     "application in programme %s",
+			     p.code);
+		goto out;
+	}
+	if (e != 0 || store_event_add(c->srv->st, a.id, c->now, "submitted",
+				      c->who->id, a.requested, "") != 0) {
+		ops_internal(c, "record the application");
+		goto out;
+	}
+	snprintf(c->res->reference, sizeof(c->res->reference), "%s",
+		 a.reference);
+	c->res->state = a.state;
+	rc = 0;
+out:
+	if (ident != NULL)
+		tamwil__v1__identity__free_unpacked(ident, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Reads the application an operation names; 0 or -1 refused. */
+static int ops_application(ops_ctx *c, const char *reference,
+			   store_application *a)
+{
+	int rc = store_application_get(c->srv->st, reference, a);
+
+	if (rc == STORE_NOT_FOUND)
+		return reply_refuse(c->ref, E(UNKNOWN_APPLICATION),
+				    "no application %s", reference);
+	if (rc != 0)
+		return ops_internal(c, "read the application");
+	return 0;
+}
+
+static const char *ops_state_name(int state)
+{
+	static const char *const names[] = {
+	    "?",	  "submitted", "approved", "rejected", "withdrawn",
+	    "disbursing", "disbursed", "repaying", "closed",   "written off"};
+
+	return state >= 1 && state <= 9 ? names[state] : "?";
+}
+
+/* Refuses unless the application is in one of the two states given. */
+static int ops_need_state(ops_ctx *c, const store_application *a, int s1,
+			  int s2, const char *what)
+{
+	if (a->state == s1 || a->state == s2)
+		return 0;
+	return reply_refuse(c->ref, E(BAD_STATE),
+			    "application %s is %s: it cannot be %s",
+			    a->reference, ops_state_name(a->state), what);
+}
+
+/* Writes the application back with an event of its history. */
+static int ops_save(ops_ctx *c, store_application *a, const char *action,
+		    int64_t amount, const char *detail)
+{
+	if (store_application_update(c->srv->st, a) != 0 ||
+	    store_event_add(c->srv->st, a->id, c->now, action, c->who->id,
+			    amount, detail) != 0)
+		return ops_internal(c, "update the application");
+	snprintf(c->res->reference, sizeof(c->res->reference), "%s",
+		 a->reference);
+	c->res->state = a->state;
+	return 0;
+}
+
+static int ops_withdraw(ops_ctx *c, const Tamwil__V1__WithdrawApplication *m)
+{
+	store_application a;
+
+	if (!ops_role_is(c, "coordinator") && !ops_role_is(c, "admin"))
+		return reply_refuse(c->ref, E(PERMISSION_DENIED),
+				    "only a coordinator or an admin may "
+				    "withdraw an application");
+	if (ops_check_text(c, "the reason", m->reason, OPS_TEXT_MAX) ||
+	    ops_application(c, m->reference, &a) ||
+	    ops_need_region(c, a.region) ||
+	    ops_need_state(c, &a, STORE_SUBMITTED, STORE_SUBMITTED,
+			   "withdrawn"))
+		return -1;
+	a.state = STORE_WITHDRAWN;
+	snprintf(a.reason, sizeof(a.reason), "%s", m->reason);
+	return ops_save(c, &a, "withdrawn", 0, m->reason);
+}
+
+static int ops_approve(ops_ctx *c, const Tamwil__V1__ApproveApplication *m)
+{
+	store_application a;
+	int64_t amount;
+	store_programme p;
+	int rc;
+
+	if (ops_need_role(c, "approver", "approve an application") ||
+	    ops_application(c, m->reference, &a) ||
+	    ops_need_state(c, &a, STORE_SUBMITTED, STORE_SUBMITTED, "approved"))
+		return -1;
+	if (a.submitted_by == c->who->id)
+		return reply_refuse(c->ref, E(MAKER_CHECKER),
+				    "you submitted %s: another approver must "
+				    "decide it",
+				    a.reference);
+	if (m->amount != NULL &&
+	    ops_check_money(c, "the amount granted", m->amount, a.currency, 0))
+		return -1;
+	amount = m->amount != NULL ? m->amount->minor : a.requested;
+	if (amount > a.requested)
+		return reply_refuse(c->ref, E(GRANT_ABOVE_REQUEST),
+				    "the amount granted is above the amount "
+				    "requested");
+	if (store_programme_get(c->srv->st, a.programme, &p) != 0)
+		return ops_internal(c, "read the programme");
+	if (amount > p.ceiling)
+		return reply_refuse(c->ref, E(CEILING_EXCEEDED),
+				    "the amount granted is above programme "
+				    "%s's ceiling per project",
+				    p.code);
+	rc = store_programme_add_totals(c->srv->st, p.id, amount, 0);
+	if (rc == STORE_CONFLICT)
+		return reply_refuse(c->ref, E(BUDGET_EXCEEDED),
+				    "programme %s's envelope would be "
+				    "exceeded: it has %lld minor units left",
+				    p.code,
+				    (long long)(p.envelope - p.granted));
+	if (rc != 0)
+		return ops_internal(c, "update the programme's budget");
+	a.state = STORE_APPROVED;
+	a.granted = amount;
+	a.decided_by = c->who->id;
+	a.decided_at = c->now;
+	return ops_save(c, &a, "approved", amount, "");
+}
+
+static int ops_reject(ops_ctx *c, const Tamwil__V1__RejectApplication *m)
+{
+	store_application a;
+
+	if (ops_need_role(c, "approver", "reject an application") ||
+	    ops_check_name(c, "the reason", m->reason, OPS_TEXT_MAX) ||
+	    ops_application(c, m->reference, &a) ||
+	    ops_need_state(c, &a, STORE_SUBMITTED, STORE_SUBMITTED, "rejected"))
+		return -1;
+	a.state = STORE_REJECTED;
+	a.decided_by = c->who->id;
+	a.decided_at = c->now;
+	snprintf(a.reason, sizeof(a.reason), "%s", m->reason);
+	return ops_save(c, &a, "rejected", 0, m->reason);
+}
+
+/* Checks the equipment items and that they add up to the tranche. */
+static int ops_items(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m,
+		     const char *currency, store_item *items)
+{
+	int64_t sum = 0, line;
+
+	if (m->n_items > OPS_ITEMS_MAX)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "at most %d equipment items a tranche",
+				    OPS_ITEMS_MAX);
+	for (size_t i = 0; i < m->n_items; i++) {
+		const Tamwil__V1__EquipmentItem *it = m->items[i];
+		if (ops_check_name(c, "an item's description", it->description,
+				   OPS_NAME_MAX) ||
+		    ops_check_money(c, "an item's value", it->unit_value,
+				    currency, 1))
+			return -1;
+		if (it->quantity == 0 ||
+		    __builtin_mul_overflow(it->unit_value->minor,
+					   (int64_t)it->quantity, &line) ||
+		    money_add(sum, line, &sum) != 0)
+			return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+					    "an item's quantity or value is "
+					    "out of range");
+		snprintf(items[i].description, sizeof(items[i].description),
+			 "%s", it->description);
+		items[i].quantity = it->quantity;
+		items[i].unit_value = it->unit_value->minor;
+	}
+	if (m->method == TAMWIL__V1__DISBURSEMENT_METHOD__METHOD_EQUIPMENT &&
+	    sum != m->amount->minor)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the equipment items add up to %lld minor "
+				    "units, not the tranche's %lld",
+				    (long long)sum,
+				    (long long)m->amount->minor);
+	return 0;
+}
+
+static int ops_disburse(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m)
+{
+	store_item items[OPS_ITEMS_MAX];
+	store_application a;
+	char date[STORE_DATE_MAX], detail[STORE_TEXT_MAX];
+	int64_t total;
+
+	if (ops_need_role(c, "treasurer", "record a disbursement") ||
+	    ops_application(c, m->reference, &a) ||
+	    ops_need_state(c, &a, STORE_APPROVED, STORE_DISBURSING,
+			   "disbursed") ||
+	    ops_check_money(c, "the tranche", m->amount, a.currency, 0) ||
+	    ops_check_text(c, "the payment reference", m->payment_reference,
+			   100) ||
+	    ops_check_date(c, "the date", m->date, 1))
+		return -1;
+	if (a.decided_by == c->who->id)
+		return reply_refuse(c->ref, E(MAKER_CHECKER),
+				    "you approved %s: another treasurer must "
+				    "record its tranches",
+				    a.reference);
+	if (m->method < TAMWIL__V1__DISBURSEMENT_METHOD__METHOD_CASH ||
+	    m->method > TAMWIL__V1__DISBURSEMENT_METHOD__METHOD_EQUIPMENT)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "the method must be cash, cheque, "
+				    "transfer or equipment");
+	if (ops_items(c, m, a.currency, items) != 0)
+		return -1;
+	if (money_add(a.disbursed, m->amount->minor, &total) != 0 ||
+	    total > a.granted)
+		return reply_refuse(c->ref, E(TRANCHE_ABOVE_GRANT),
+				    "tranches would exceed the %lld minor "
+				    "units granted (%lld already handed over)",
+				    (long long)a.granted,
+				    (long long)a.disbursed);
+	if (m->date[0] != '\0')
+		snprintf(date, sizeof(date), "%s", m->date);
+	else
+		ops_today(c, date);
+	if (store_disbursement_add(c->srv->st, a.id, m->amount->minor,
+				   (int)m->method, m->payment_reference, date,
+				   items, m->n_items, c->who->id,
+				   c->now) != 0 ||
+	    store_programme_add_totals(c->srv->st, a.programme_id, 0,
+				       m->amount->minor) != 0)
+		return ops_internal(c, "record the tranche");
+	a.disbursed = total;
+	a.state = total == a.granted ? STORE_DISBURSED : STORE_DISBURSING;
+	snprintf(
+	    detail, sizeof(detail), "%s %s",
+	    protobuf_c_enum_descriptor_get_value(
+		&tamwil__v1__disbursement_method__descriptor, (int)m->method)
+		->name,
+	    m->payment_reference);
+	return ops_save(c, &a, "disbursement", m->amount->minor, detail);
+}
+
+static int ops_repay(ops_ctx *c, const Tamwil__V1__RecordRepayment *m)
+{
+	store_application a;
+	char date[STORE_DATE_MAX];
+	int64_t total;
+
+	if (ops_need_role(c, "treasurer", "record a repayment") ||
+	    ops_application(c, m->reference, &a) ||
+	    ops_check_money(c, "the repayment", m->amount, a.currency, 0) ||
+	    ops_check_date(c, "the date", m->date, 1))
+		return -1;
+	if (a.state != STORE_DISBURSING && a.state != STORE_DISBURSED &&
+	    a.state != STORE_REPAYING)
+		return reply_refuse(c->ref, E(BAD_STATE),
+				    "application %s is %s: nothing was handed "
+				    "over to repay",
+				    a.reference, ops_state_name(a.state));
+	if (money_add(a.repaid, m->amount->minor, &total) != 0 ||
+	    total > a.disbursed)
+		return reply_refuse(c->ref, E(REPAYMENT_ABOVE_DUE),
+				    "repayments would exceed the %lld minor "
+				    "units handed over (%lld already repaid)",
+				    (long long)a.disbursed,
+				    (long long)a.repaid);
+	if (m->date[0] != '\0')
+		snprintf(date, sizeof(date), "%s", m->date);
+	else
+		ops_today(c, date);
+	if (store_repayment_add(c->srv->st, a.id, m->amount->minor, date,
+				c->who->id, c->now) != 0)
+		return ops_internal(c, "record the repayment");
+	a.repaid = total;
+	a.state = total == a.granted ? STORE_CLOSED : STORE_REPAYING;
+	return ops_save(c, &a, "repayment", m->amount->minor, date);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Routes a parsed operation to its handler. */
+static int ops_route(ops_ctx *c, const Tamwil__V1__Operation *op)
+{
+	switch (op->body_case) {
+	case TAMWIL__V1__OPERATION__BODY_CREATE_REGION:
+		return ops_create_region(c, op->create_region);
+	case TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME:
+		return ops_create_programme(c, op->create_programme);
+	case TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL:
+		return ops_enrol(c, op->enrol_principal);
+	case TAMWIL__V1__OPERATION__BODY_REVOKE_PRINCIPAL:
+		return ops_revoke(c, op->revoke_principal);
+	case TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION:
+		return ops_submit(c, op->submit_application);
+	case TAMWIL__V1__OPERATION__BODY_WITHDRAW_APPLICATION:
+		return ops_withdraw(c, op->withdraw_application);
+	case TAMWIL__V1__OPERATION__BODY_APPROVE_APPLICATION:
+		return ops_approve(c, op->approve_application);
+	case TAMWIL__V1__OPERATION__BODY_REJECT_APPLICATION:
+		return ops_reject(c, op->reject_application);
+	case TAMWIL__V1__OPERATION__BODY_RECORD_DISBURSEMENT:
+		return ops_disburse(c, op->record_disbursement);
+	case TAMWIL__V1__OPERATION__BODY_RECORD_REPAYMENT:
+		return ops_repay(c, op->record_repayment);
+	default:
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "unknown operation: this server does not "
+				    "offer it");
+	}
+}
+
+/* Packs an OperationResult answer. */
+static int ops_pack_result(uint64_t request_id, const ops_result *r,
+			   int replayed, uint8_t *out, size_t cap, size_t *len)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__OperationResult body = TAMWIL__V1__OPERATION_RESULT__INIT;
+
+	body.replayed = replayed;
+	body.reference = (char *)r->reference;
+	body.state = (Tamwil__V1__ApplicationState)r->state;
+	body.principal_id = (uint64_t)r->principal_id;
+	resp.request_id = request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_OPERATION;
+	resp.operation = &body;
+	return reply_pack(&resp, out, cap, len);
+}
+
+/*
+ * Verifies the envelope: the signer is the channel's principal, still
+ * active, and the signature covers the bytes. 0 or -1 refused.
+ */
+static int ops_verify(ops_ctx *c, const Tamwil__V1__SignedOperation *sop)
+{
+	store_principal now;
+	int rc;
+
+	if (sop->signer_key.len != STORE_KEYLEN ||
+	    sop->signature.len != SIGNOP_SIGLEN || sop->operation.len == 0)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "a signed operation needs the operation, "
+				    "a 32-byte key and a 64-byte signature");
+	if (sodium_memcmp(sop->signer_key.data, c->who->sign_pk,
+			  STORE_KEYLEN) != 0)
+		return reply_refuse(c->ref, E(WRONG_SIGNER),
+				    "the operation is signed by another key "
+				    "than yours");
+	if (signop_verify(sop->operation.data, sop->operation.len,
+			  sop->signer_key.data, sop->signature.data) != 0)
+		return reply_refuse(c->ref, E(BAD_SIGNATURE),
+				    "the operation's signature does not "
+				    "verify");
+	/* Revocation takes effect on open channels too. */
+	rc = store_principal_by_noise(c->srv->st, c->who->noise_pk, &now);
+	if (rc != 0 || now.revoked)
+		return reply_refuse(c->ref, E(PERMISSION_DENIED),
+				    "your key has been revoked");
+	return 0;
+}
+
+/*
+ * Looks the idempotency key up. Returns 1 when an answer was packed (a
+ * replay or a conflict), 0 when the operation is new, -1 on failure.
+ */
+static int ops_replay(ops_ctx *c, const Tamwil__V1__Operation *op,
+		      const uint8_t *digest, uint64_t request_id, uint8_t *out,
+		      size_t cap, size_t *len)
+{
+	uint8_t seen[SIGNOP_DIGEST_LEN], buf[512];
+	Tamwil__V1__OperationResult *prev;
+	ops_result r = {0};
+	size_t n;
+	int rc;
+
+	rc = store_op_find(c->srv->st, c->who->id, op->idempotency_key.data,
+			   seen, buf, sizeof(buf), &n);
+	if (rc == STORE_NOT_FOUND)
+		return 0;
+	if (rc != 0) {
+		ops_internal(c, "look the operation up");
+		return -1;
+	}
+	if (sodium_memcmp(seen, digest, sizeof(seen)) != 0) {
+		reply_refuse(c->ref, E(IDEMPOTENCY_CONFLICT),
+			     "this idempotency key was used for another "
+			     "operation");
+		return -1;
+	}
+	prev = tamwil__v1__operation_result__unpack(NULL, n, buf);
+	if (prev == NULL) {
+		reply_refuse(c->ref, E(INTERNAL), "a stored result is damaged");
+		return -1;
+	}
+	snprintf(r.reference, sizeof(r.reference), "%s", prev->reference);
+	r.state = (int)prev->state;
+	r.principal_id = (int64_t)prev->principal_id;
+	tamwil__v1__operation_result__free_unpacked(prev, NULL);
+	return ops_pack_result(request_id, &r, 1, out, cap, len) == 0 ? 1 : -1;
+}
+
+/* Records the result under the idempotency key, in the transaction. */
+static int ops_record(ops_ctx *c, const Tamwil__V1__Operation *op,
+		      const uint8_t *digest)
+{
+	Tamwil__V1__OperationResult body = TAMWIL__V1__OPERATION_RESULT__INIT;
+	uint8_t buf[512];
+	size_t n;
+
+	body.reference = c->res->reference;
+	body.state = (Tamwil__V1__ApplicationState)c->res->state;
+	body.principal_id = (uint64_t)c->res->principal_id;
+	n = tamwil__v1__operation_result__get_packed_size(&body);
+	if (n > sizeof(buf))
+		return ops_internal(c, "record the result");
+	tamwil__v1__operation_result__pack(&body, buf);
+	if (store_op_record(c->srv->st, c->who->id, op->idempotency_key.data,
+			    digest, buf, n, c->now) != 0)
+		return ops_internal(c, "record the result");
+	return 0;
+}
+
+/*
+ * The transaction of one operation: replay check, savepoint, handler,
+ * idempotency record, commit. Returns 1 when a replay answer was packed,
+ * 0 when applied, -1 refused.
+ */
+static int ops_transact(ops_ctx *c, const Tamwil__V1__Operation *op,
+			const uint8_t *digest, uint64_t request_id,
+			uint8_t *out, size_t cap, size_t *len)
+{
+	store *st = c->srv->st;
+	int rc;
+
+	if (store_begin(st) != 0)
+		return ops_internal(c, "start a transaction");
+	rc = ops_replay(c, op, digest, request_id, out, cap, len);
+	if (rc != 0) {
+		store_rollback(st);
+		return rc;
+	}
+	if (store_savepoint(st) != 0) {
+		store_rollback(st);
+		return ops_internal(c, "start a savepoint");
+	}
+	if (ops_route(c, op) != 0 || ops_record(c, op, digest) != 0) {
+		store_rollback_to(st);
+		store_rollback(st);
+		return -1;
+	}
+	if (store_release(st) != 0 || store_commit(st) != 0) {
+		store_rollback(st);
+		return ops_internal(c, "commit");
+	}
+	return 0;
+}
+
+int ops_apply(server *srv, ops_session *s,
+	      const Tamwil__V1__SignedOperation *sop, uint64_t request_id,
+	      uint8_t *out, size_t out_cap, size_t *out_len)
+{
+	reply_refusal ref = {0};
+	ops_result res = {0};
+	ops_ctx c = {srv, s, s->who, (int64_t)time(NULL), &res, &ref};
+	Tamwil__V1__Operation *op = NULL;
+	uint8_t digest[SIGNOP_DIGEST_LEN];
+	int rc = -1;
+
+	if (ops_verify(&c, sop) != 0)
+		goto refused;
+	op = tamwil__v1__operation__unpack(NULL, sop->operation.len,
+					   sop->operation.data);
+	if (op == NULL) {
+		reply_refuse(&ref, E(INVALID_ARGUMENT),
+			     "the signed bytes are not an Operation");
+		goto refused;
+	}
+	if (op->idempotency_key.len != SIGNOP_IDEMPOTENCY_LEN) {
+		reply_refuse(&ref, E(INVALID_ARGUMENT),
+			     "the idempotency key must be 16 bytes");
+		goto refused;
+	}
+	if (signop_digest(sop->operation.data, sop->operation.len, digest)) {
+		reply_refuse(&ref, E(INTERNAL), "cannot hash the operation");
+		goto refused;
+	}
+	rc = ops_transact(&c, op, digest, request_id, out, out_cap, out_len);
+	if (rc == 1) {
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0)
+		goto refused;
+	log_info(
+	    "%s (%s) applied %s%s%s", s->who->name, s->who->role,
+	    protobuf_c_message_descriptor_get_field(
+		&tamwil__v1__operation__descriptor, (unsigned)op->body_case)
+		->name,
+	    res.reference[0] ? " " : "", res.reference);
+	rc = ops_pack_result(request_id, &res, 0, out, out_cap, out_len);
+	goto out;
+refused:
+	log_info("%s (%s) refused: %s", s->who->name, s->who->role,
+		 ref.message);
+	rc = reply_error(request_id, ref.code, ref.message, out, out_cap,
+			 out_len);
+out:
+	if (op != NULL)
+		tamwil__v1__operation__free_unpacked(op, NULL);
+	return rc;
+}
+
+void ops_session_clear(ops_session *s)
+{
+	sodium_memzero(s, sizeof(*s));
+}

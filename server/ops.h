@@ -1,0 +1,41 @@
+/*
+ * Operations: the rules of the agency's work. Verifies a SignedOperation
+ * (signature by the channel's own principal, over the exact bytes), parses
+ * what it verified, checks role, region, maker-checker, state machine and
+ * budget rules, and applies the change in one transaction together with
+ * its idempotency record. A retry under the same idempotency key returns
+ * the first result and changes nothing.
+ */
+#ifndef TAMWIL_OPS_H
+#define TAMWIL_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reply.h"
+#include "seal.h"
+#include "server.h"
+#include "store.h"
+#include "tamwil.pb-c.h"
+
+/* What an operation needs to know of its channel. */
+typedef struct ops_session {
+	const store_principal *who;
+	/* crypto_box key shared with the principal, computed once. */
+	uint8_t box_key[SEAL_KEYLEN];
+	int has_box_key;
+} ops_session;
+
+/*
+ * Applies sop for the session's principal and packs the answer (an
+ * OperationResult or an Error) for request_id into out. Returns 0 when an
+ * answer was packed, -1 when none could be (the caller closes).
+ */
+int ops_apply(server *srv, ops_session *s,
+	      const Tamwil__V1__SignedOperation *sop, uint64_t request_id,
+	      uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* Wipes the session's keys. */
+void ops_session_clear(ops_session *s);
+
+#endif

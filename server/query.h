@@ -1,0 +1,26 @@
+/*
+ * Queries: reads for people and scripts, authorised by the channel's
+ * principal alone (they change nothing, so they are not signed). A
+ * coordinator sees its own region only. Large results come in pages that
+ * always fit one frame.
+ */
+#ifndef TAMWIL_QUERY_H
+#define TAMWIL_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server.h"
+#include "store.h"
+#include "tamwil.pb-c.h"
+
+/*
+ * Answers a query request (get_application, list_applications,
+ * list_programmes, list_regions, report) into out. Returns 0 when an
+ * answer (data or Error) was packed, -1 when none could be.
+ */
+int query_answer(server *srv, const store_principal *who,
+		 const Tamwil__V1__Request *req, uint8_t *out, size_t out_cap,
+		 size_t *out_len);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * The store's lists and reports. Each call steps one prepared statement
+ * and hands every row to the caller's function, which must not call back
+ * into the same query nor write. A function that returns non-zero stops
+ * the walk, and the call returns that value; otherwise a call returns 0,
+ * or -1 with store_errmsg() set.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_private.h"
+
+/*
+ * The filters of store_applications(), shared by the page and its count:
+ * a NULL parameter matches every application, so one statement serves
+ * every combination.
+ */
+#define QUERY_APPLICATION_FILTER                                               \
+	" (?1 IS NULL OR r.code = ?1) AND (?2 IS NULL OR p.code = ?2)"         \
+	" AND (?3 IS NULL OR a.sector = ?3) AND (?4 IS NULL OR a.state = ?4)"  \
+	" AND (?5 IS NULL OR a.category = ?5) AND (?6 IS NULL OR a.sex = ?6)"  \
+	" AND (?7 IS NULL OR a.submitted_at >= ?7)"                            \
+	" AND (?8 IS NULL OR a.submitted_at < ?8)"
+
+/* Entries are concatenated literals by design, not missing commas. */
+// NOLINTBEGIN(bugprone-suspicious-missing-comma)
+static const char *const query_sql[STMT_COUNT] = {
+    [STMT_READ_BEGIN] = "BEGIN",
+    [STMT_READ_END] = "COMMIT",
+    [STMT_EVENTS] = "SELECT e.time, e.action, p.name, e.amount, e.detail"
+		    " FROM events e JOIN principals p ON p.id = e.actor"
+		    " WHERE e.application_id = ?1 ORDER BY e.id",
+    [STMT_APPLICATIONS] = STORE_APPLICATION_SELECT
+    "WHERE" QUERY_APPLICATION_FILTER " AND a.id > ?9 ORDER BY a.id LIMIT ?10",
+    [STMT_APPLICATIONS_COUNT] = "SELECT count(*) FROM applications a"
+				" JOIN programmes p ON p.id = a.programme_id"
+				" JOIN regions r ON r.id = a.region_id"
+				" WHERE" QUERY_APPLICATION_FILTER,
+    [STMT_PROGRAMMES] = STORE_PROGRAMME_SELECT "ORDER BY p.code",
+    [STMT_REGIONS] = "SELECT code, name FROM regions ORDER BY code",
+    /*
+     * ?1 is the enum store_group. Sex and category group by their number
+     * as text and sort as numbers.
+     */
+    [STMT_REPORT] =
+	"SELECT CASE ?1 WHEN 1 THEN r.code WHEN 2 THEN p.code"
+	"  WHEN 3 THEN a.sector WHEN 4 THEN CAST(a.sex AS TEXT)"
+	"  ELSE CAST(a.category AS TEXT) END AS g,"
+	" p.currency, count(*), sum(a.state IN (2, 5, 6, 7, 8, 9)),"
+	" sum(a.state = 3), sum(a.state = 4), sum(a.disbursed > 0),"
+	" sum(a.sex = 1), sum(a.requested), sum(a.granted), sum(a.disbursed),"
+	" sum(a.repaid)"
+	" FROM applications a JOIN programmes p ON p.id = a.programme_id"
+	" JOIN regions r ON r.id = a.region_id"
+	" WHERE (?2 IS NULL OR p.code = ?2) AND (?3 IS NULL OR r.code = ?3)"
+	" GROUP BY g, p.currency"
+	" ORDER BY CASE WHEN ?1 IN (4, 5) THEN CAST(g AS INTEGER) END, g,"
+	" p.currency",
+};
+// NOLINTEND(bugprone-suspicious-missing-comma)
+
+/* This file's statements. */
+static sqlite3_stmt *query_stmt(store *st, enum store_stmt id)
+{
+	return store_stmt(st, id, query_sql[id]);
+}
+
+/* Turns the current row of s into a call of the caller's function. */
+typedef int (*query_row_fn)(sqlite3_stmt *s, void *ctx);
+
+/*
+ * Steps a bound statement to its end, calling row for each row: 0, the
+ * non-zero value row returned to stop, or -1. The caller resets s.
+ */
+static int query_each(store *st, sqlite3_stmt *s, const char *what,
+		      query_row_fn row, void *ctx)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int stop = row(s, ctx);
+
+		if (stop != 0)
+			return stop;
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(st, what);
+	return 0;
+}
+
+/* Runs a statement without parameters or rows: 0 or -1. */
+static int query_exec(store *st, enum store_stmt id, const char *what)
+{
+	sqlite3_stmt *s = query_stmt(st, id);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_fail(st, what);
+	store_done(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Events.
+ */
+
+struct query_events {
+	store_event_fn fn;
+	void *arg;
+};
+
+static int query_event_row(sqlite3_stmt *s, void *ctx)
+{
+	const struct query_events *q = ctx;
+
+	return q->fn(q->arg, sqlite3_column_int64(s, 0),
+		     (const char *)sqlite3_column_text(s, 1),
+		     (const char *)sqlite3_column_text(s, 2),
+		     sqlite3_column_int64(s, 3),
+		     (const char *)sqlite3_column_text(s, 4));
+}
+
+/*
+ * Calls fn for each event of an application in the order they were
+ * recorded, with the actor's name; detail is "" when there is none.
+ */
+int store_events(store *st, int64_t application_id, store_event_fn fn,
+		 void *arg)
+{
+	sqlite3_stmt *s = query_stmt(st, STMT_EVENTS);
+	struct query_events q = {fn, arg};
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, application_id) != SQLITE_OK) {
+		rc = store_fail(st, "list events");
+		goto out;
+	}
+	rc = query_each(st, s, "list events", query_event_row, &q);
+out:
+	store_done(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Applications.
+ */
+
+/* Binds the filters ?1 to ?8 of f: SQLITE_OK or an error. */
+static int query_bind_filter(sqlite3_stmt *s, const store_filter *f)
+{
+	if (store_bind_text_or_null(s, 1, f->region) != SQLITE_OK ||
+	    store_bind_text_or_null(s, 2, f->programme) != SQLITE_OK ||
+	    store_bind_text_or_null(s, 3, f->sector) != SQLITE_OK ||
+	    store_bind_int64_or_null(s, 4, f->state) != SQLITE_OK ||
+	    store_bind_int64_or_null(s, 5, f->category) != SQLITE_OK ||
+	    store_bind_int64_or_null(s, 6, f->sex) != SQLITE_OK ||
+	    store_bind_int64_or_null(s, 7, f->from) != SQLITE_OK ||
+	    store_bind_int64_or_null(s, 8, f->to) != SQLITE_OK)
+		return SQLITE_ERROR;
+	return SQLITE_OK;
+}
+
+/* Counts the applications matching f, ignoring paging: 0 or -1. */
+static int query_count(store *st, const store_filter *f, uint64_t *total)
+{
+	sqlite3_stmt *s = query_stmt(st, STMT_APPLICATIONS_COUNT);
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	if (query_bind_filter(s, f) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		store_fail(st, "count applications");
+		goto out;
+	}
+	*total = (uint64_t)sqlite3_column_int64(s, 0);
+	rc = 0;
+out:
+	store_done(s);
+	return rc;
+}
+
+struct query_applications {
+	store_application_fn fn;
+	void *arg;
+	store_application a;
+};
+
+static int query_application_row(sqlite3_stmt *s, void *ctx)
+{
+	struct query_applications *q = ctx;
+
+	store_application_row(s, &q->a);
+	return q->fn(q->arg, &q->a);
+}
+
+/* Calls fn for the page of f: 0, fn's non-zero value, or -1. */
+static int query_page(store *st, const store_filter *f, store_application_fn fn,
+		      void *arg)
+{
+	sqlite3_stmt *s = query_stmt(st, STMT_APPLICATIONS);
+	struct query_applications q;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.fn = fn;
+	q.arg = arg;
+	if (query_bind_filter(s, f) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 9, f->after_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 10, f->limit) != SQLITE_OK) {
+		rc = store_fail(st, "list applications");
+		goto out;
+	}
+	rc = query_each(st, s, "list applications", query_application_row, &q);
+out:
+	store_done(s);
+	return rc;
+}
+
+/*
+ * Ends the read transaction store_applications() began, whose outcome so
+ * far is rc: returns rc, or -1 when rc was 0 and ending fails. Keeps the
+ * error message of an earlier failure.
+ */
+static int query_read_end(store *st, int rc)
+{
+	char saved[sizeof(st->err)];
+
+	if (rc == 0)
+		return query_exec(st, STMT_READ_END, "end read");
+	memcpy(saved, st->err, sizeof(saved));
+	(void)query_exec(st, STMT_READ_END, "end read");
+	memcpy(st->err, saved, sizeof(saved));
+	return rc;
+}
+
+/*
+ * Counts the applications matching f into *total, then calls fn for those
+ * with an id above f->after_id, in id order, at most f->limit of them
+ * (0: none, a count only). Text filters NULL or "" and numbers 0 match
+ * anything; from and to bound submitted_at to [from, to). Outside a
+ * transaction both read one snapshot, so the count agrees with the page.
+ */
+int store_applications(store *st, const store_filter *f,
+		       store_application_fn fn, void *arg, uint64_t *total)
+{
+	int began = 0, rc;
+
+	if (sqlite3_get_autocommit(st->db)) {
+		if (query_exec(st, STMT_READ_BEGIN, "begin read") != 0)
+			return -1;
+		began = 1;
+	}
+	rc = query_count(st, f, total);
+	if (rc == 0)
+		rc = query_page(st, f, fn, arg);
+	return began ? query_read_end(st, rc) : rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Programmes and regions.
+ */
+
+struct query_programmes {
+	store_programme_fn fn;
+	void *arg;
+	store_programme p;
+};
+
+static int query_programme_row(sqlite3_stmt *s, void *ctx)
+{
+	struct query_programmes *q = ctx;
+
+	store_programme_row(s, &q->p);
+	return q->fn(q->arg, &q->p);
+}
+
+/* Calls fn for each programme, by code, with its totals and the number
+ * of its approved applications. */
+int store_programmes(store *st, store_programme_fn fn, void *arg)
+{
+	sqlite3_stmt *s = query_stmt(st, STMT_PROGRAMMES);
+	struct query_programmes q;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.fn = fn;
+	q.arg = arg;
+	rc = query_each(st, s, "list programmes", query_programme_row, &q);
+	store_done(s);
+	return rc;
+}
+
+struct query_regions {
+	store_region_fn fn;
+	void *arg;
+};
+
+static int query_region_row(sqlite3_stmt *s, void *ctx)
+{
+	const struct query_regions *q = ctx;
+
+	return q->fn(q->arg, (const char *)sqlite3_column_text(s, 0),
+		     (const char *)sqlite3_column_text(s, 1));
+}
+
+/* Calls fn for each region, by code. */
+int store_regions(store *st, store_region_fn fn, void *arg)
+{
+	sqlite3_stmt *s = query_stmt(st, STMT_REGIONS);
+	struct query_regions q = {fn, arg};
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = query_each(st, s, "list regions", query_region_row, &q);
+	store_done(s);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Reports.
+ */
+
+struct query_report {
+	store_report_fn fn;
+	void *arg;
+	store_report_row row;
+};
+
+static int query_report_row(sqlite3_stmt *s, void *ctx)
+{
+	struct query_report *q = ctx;
+	store_report_row *r = &q->row;
+
+	store_column_text(s, 0, r->group, sizeof(r->group));
+	store_column_text(s, 1, r->currency, sizeof(r->currency));
+	r->submitted = (uint64_t)sqlite3_column_int64(s, 2);
+	r->approved = (uint64_t)sqlite3_column_int64(s, 3);
+	r->rejected = (uint64_t)sqlite3_column_int64(s, 4);
+	r->withdrawn = (uint64_t)sqlite3_column_int64(s, 5);
+	r->disbursed = (uint64_t)sqlite3_column_int64(s, 6);
+	r->women = (uint64_t)sqlite3_column_int64(s, 7);
+	r->requested = sqlite3_column_int64(s, 8);
+	r->granted = sqlite3_column_int64(s, 9);
+	r->disbursed_amount = sqlite3_column_int64(s, 10);
+	r->repaid = sqlite3_column_int64(s, 11);
+	return q->fn(q->arg, r);
+}
+
+/*
+ * Calls fn with one row per group and currency, ordered by group (sex and
+ * category by their number), over the applications of one programme
+ * and/or region when those codes are neither NULL nor "". Counts:
+ * submitted is every application; approved, every one in the approved
+ * state or a later one; disbursed, those with a tranche; women, those
+ * with sex 1. Amounts are exact sums in minor units; a sum that overflows
+ * 64 bits is -1.
+ */
+int store_report(store *st, enum store_group by, const char *programme,
+		 const char *region, store_report_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	struct query_report q;
+	int rc;
+
+	if (by < STORE_GROUP_REGION || by > STORE_GROUP_CATEGORY) {
+		snprintf(st->err, sizeof(st->err), "unknown report grouping %d",
+			 (int)by);
+		return -1;
+	}
+	s = query_stmt(st, STMT_REPORT);
+	if (s == NULL)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.fn = fn;
+	q.arg = arg;
+	if (sqlite3_bind_int(s, 1, (int)by) != SQLITE_OK ||
+	    store_bind_text_or_null(s, 2, programme) != SQLITE_OK ||
+	    store_bind_text_or_null(s, 3, region) != SQLITE_OK) {
+		rc = store_fail(st, "report");
+		goto out;
+	}
+	rc = query_each(st, s, "report", query_report_row, &q);
+out:
+	store_done(s);
+	return rc;
+}
