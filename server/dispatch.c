@@ -12,31 +12,11 @@
 #include "log.h"
 #include "query.h"
 #include "reply.h"
+#include "role.h"
 #include "tamwil.pb-c.h"
 
 #define DISPATCH_PING_MAX	1024
 #define DISPATCH_SERVER_VERSION "tamwild " TAMWIL_VERSION
-
-static const struct {
-	const char *name;
-	Tamwil__V1__Role role;
-} dispatch_roles[] = {
-    {"coordinator", TAMWIL__V1__ROLE__ROLE_COORDINATOR},
-    {"approver", TAMWIL__V1__ROLE__ROLE_APPROVER},
-    {"treasurer", TAMWIL__V1__ROLE__ROLE_TREASURER},
-    {"auditor", TAMWIL__V1__ROLE__ROLE_AUDITOR},
-    {"admin", TAMWIL__V1__ROLE__ROLE_ADMIN},
-};
-
-static Tamwil__V1__Role dispatch_role(const char *name)
-{
-	for (size_t i = 0; i < sizeof(dispatch_roles) / sizeof(*dispatch_roles);
-	     i++) {
-		if (strcmp(dispatch_roles[i].name, name) == 0)
-			return dispatch_roles[i].role;
-	}
-	return TAMWIL__V1__ROLE__ROLE_UNSPECIFIED;
-}
 
 static int dispatch_whoami(server *srv, const store_principal *who,
 			   uint64_t request_id, uint8_t *out, size_t out_cap,
@@ -49,7 +29,7 @@ static int dispatch_whoami(server *srv, const store_principal *who,
 	(void)srv;
 	keyfile_fingerprint(who->noise_pk, who->sign_pk, fingerprint);
 	body.name = (char *)who->name;
-	body.role = dispatch_role(who->role);
+	body.role = (Tamwil__V1__Role)role_from_name(who->role);
 	body.region = (char *)who->region;
 	body.fingerprint = fingerprint;
 	body.server_version = DISPATCH_SERVER_VERSION;

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
+#include "role.h"
 #include "server.h"
 #include "state.h"
 #include "store.h"
@@ -45,9 +46,6 @@ static const char main_usage[] =
     "  tamwild pubkey --state /var/lib/tamwil > server.pub\n"
     "  tamwild --state /var/lib/tamwil --listen 0.0.0.0:7405\n";
 
-static const char *const main_roles[] = {"coordinator", "approver", "treasurer",
-					 "auditor", "admin"};
-
 /* One flag given on the command line, applied after the config file. */
 struct main_flag {
 	const char *name;
@@ -58,15 +56,6 @@ static void main_usage_exit(int status)
 {
 	fputs(main_usage, status == 0 ? stdout : stderr);
 	exit(status);
-}
-
-static int main_role_known(const char *role)
-{
-	for (size_t i = 0; i < sizeof(main_roles) / sizeof(*main_roles); i++) {
-		if (strcmp(role, main_roles[i]) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 /* Reads a public key file or exits with a clear line. */
@@ -146,7 +135,7 @@ static int main_enrol(const char *dir, const char *pubfile, const char *name,
 	if (dir == NULL || pubfile == NULL || name == NULL || role == NULL)
 		errx(2, "enrol needs --state DIR PUBFILE --name NAME --role "
 			"ROLE");
-	if (!main_role_known(role))
+	if (role_from_name(role) == 0)
 		errx(2,
 		     "--role: %s is not a role (coordinator, approver, "
 		     "treasurer, auditor or admin)",

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "money.h"
+#include "role.h"
 #include "signop.h"
 #include "text.h"
 
@@ -152,24 +153,6 @@ static void ops_today(const ops_ctx *c, char out[STORE_DATE_MAX])
 	strftime(out, STORE_DATE_MAX, "%Y-%m-%d", &tm);
 }
 
-static const char *ops_role_name(Tamwil__V1__Role r)
-{
-	switch (r) {
-	case TAMWIL__V1__ROLE__ROLE_COORDINATOR:
-		return "coordinator";
-	case TAMWIL__V1__ROLE__ROLE_APPROVER:
-		return "approver";
-	case TAMWIL__V1__ROLE__ROLE_TREASURER:
-		return "treasurer";
-	case TAMWIL__V1__ROLE__ROLE_AUDITOR:
-		return "auditor";
-	case TAMWIL__V1__ROLE__ROLE_ADMIN:
-		return "admin";
-	default:
-		return NULL;
-	}
-}
-
 /* ------------------------------------------------------------------ */
 
 static int ops_create_region(ops_ctx *c, const Tamwil__V1__CreateRegion *m)
@@ -219,6 +202,10 @@ static int ops_create_programme(ops_ctx *c,
 	    ops_check_code(c, "the programme code", m->code, 2, 16, 1) ||
 	    ops_check_name(c, "the programme name", m->name, OPS_NAME_MAX))
 		return -1;
+	if (m->envelope == NULL || m->ceiling == NULL)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "a programme needs an envelope and a "
+				    "ceiling per project");
 	if (!money_currency_valid(cur))
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the envelope's currency '%s' is not one "
@@ -258,7 +245,7 @@ static int ops_create_programme(ops_ctx *c,
 
 static int ops_enrol(ops_ctx *c, const Tamwil__V1__EnrolPrincipal *m)
 {
-	const char *role = ops_role_name(m->role);
+	const char *role = role_name((int)m->role);
 	int coordinator = m->role == TAMWIL__V1__ROLE__ROLE_COORDINATOR;
 	int64_t id;
 	int rc;

@@ -138,7 +138,11 @@ typedef struct query_events {
 	Tamwil__V1__ApplicationEvent **ptrs;
 	Tamwil__V1__ApplicationEvent *ev;
 	Tamwil__V1__Money *amounts;
-	char *text; /* 3 strings of STORE_TEXT_MAX per event */
+	struct query_event_text {
+		char action[64];
+		char actor[STORE_NAME_MAX];
+		char detail[STORE_TEXT_MAX];
+	} * text;
 	size_t n, cap;
 	const char *currency;
 } query_events;
@@ -147,20 +151,20 @@ static int query_on_event(void *arg, int64_t time, const char *action,
 			  const char *actor, int64_t amount, const char *detail)
 {
 	query_events *e = arg;
-	char *t;
+	struct query_event_text *t;
 
 	if (e->n == e->cap)
 		return -1; /* more history than one answer holds */
-	t = e->text + e->n * 3 * STORE_TEXT_MAX;
-	snprintf(t, STORE_TEXT_MAX, "%s", action);
-	snprintf(t + STORE_TEXT_MAX, STORE_TEXT_MAX, "%s", actor);
-	snprintf(t + 2 * STORE_TEXT_MAX, STORE_TEXT_MAX, "%s", detail);
+	t = &e->text[e->n];
+	snprintf(t->action, sizeof(t->action), "%s", action);
+	snprintf(t->actor, sizeof(t->actor), "%s", actor);
+	snprintf(t->detail, sizeof(t->detail), "%s", detail);
 	tamwil__v1__application_event__init(&e->ev[e->n]);
 	query_money(&e->amounts[e->n], amount, e->currency);
 	e->ev[e->n].time = time;
-	e->ev[e->n].action = t;
-	e->ev[e->n].actor = t + STORE_TEXT_MAX;
-	e->ev[e->n].detail = t + 2 * STORE_TEXT_MAX;
+	e->ev[e->n].action = t->action;
+	e->ev[e->n].actor = t->actor;
+	e->ev[e->n].detail = t->detail;
 	e->ev[e->n].amount = &e->amounts[e->n];
 	e->ptrs[e->n] = &e->ev[e->n];
 	e->n++;
@@ -177,10 +181,10 @@ static int query_get(query_ctx *q, const Tamwil__V1__GetApplicationRequest *m)
 	int rc;
 
 	ev.cap = 40;
-	ev.ptrs = calloc(ev.cap, sizeof(*ev.ptrs));
+	ev.ptrs = calloc(ev.cap, sizeof(Tamwil__V1__ApplicationEvent *));
 	ev.ev = calloc(ev.cap, sizeof(*ev.ev));
 	ev.amounts = calloc(ev.cap, sizeof(*ev.amounts));
-	ev.text = calloc(ev.cap, 3 * STORE_TEXT_MAX);
+	ev.text = calloc(ev.cap, sizeof(*ev.text));
 	if (qa == NULL || ev.ptrs == NULL || ev.ev == NULL ||
 	    ev.amounts == NULL || ev.text == NULL) {
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
@@ -311,7 +315,7 @@ static int query_list(query_ctx *q,
 		return rc > 0 ? 0 : -1;
 	p.cap = f.limit;
 	p.apps = calloc(p.cap, sizeof(*p.apps));
-	p.ptrs = calloc(p.cap, sizeof(*p.ptrs));
+	p.ptrs = calloc(p.cap, sizeof(Tamwil__V1__Application *));
 	if (p.apps == NULL || p.ptrs == NULL) {
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
@@ -403,7 +407,7 @@ static int query_programmes(query_ctx *q)
 	int rc;
 
 	ps.v = calloc(ps.cap, sizeof(*ps.v));
-	ps.ptrs = calloc(ps.cap, sizeof(*ps.ptrs));
+	ps.ptrs = calloc(ps.cap, sizeof(Tamwil__V1__Programme *));
 	if (ps.v == NULL || ps.ptrs == NULL) {
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
@@ -456,7 +460,7 @@ static int query_regions_list(query_ctx *q)
 	int rc;
 
 	rs.v = calloc(rs.cap, sizeof(*rs.v));
-	rs.ptrs = calloc(rs.cap, sizeof(*rs.ptrs));
+	rs.ptrs = calloc(rs.cap, sizeof(Tamwil__V1__Region *));
 	rs.text = calloc(rs.cap, sizeof(*rs.text));
 	if (rs.v == NULL || rs.ptrs == NULL || rs.text == NULL) {
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
@@ -563,7 +567,7 @@ static int query_report(query_ctx *q, const Tamwil__V1__ReportRequest *m)
 	}
 	rs.by = (enum store_group)m->group_by;
 	rs.v = calloc(rs.cap, sizeof(*rs.v));
-	rs.ptrs = calloc(rs.cap, sizeof(*rs.ptrs));
+	rs.ptrs = calloc(rs.cap, sizeof(Tamwil__V1__ReportRow *));
 	rs.text = calloc(rs.cap, sizeof(*rs.text));
 	if (rs.v == NULL || rs.ptrs == NULL || rs.text == NULL) {
 		rc = query_refuse(q, E(INTERNAL), "out of memory");

@@ -1220,6 +1220,28 @@ static void test_text_limits_in_bytes(void **state)
 	assert_string_equal(a.sector, sector);
 }
 
+static void test_long_text_cut_at_character(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t n[STORE_KEYLEN], k[STORE_KEYLEN];
+	char name[300];
+	store_principal p;
+	int64_t id;
+
+	/* 130 two-byte letters: within the schema's 200 characters, beyond
+	 * the 255 bytes a name buffer holds. */
+	name[0] = '\0';
+	for (size_t i = 0; i < 260; i += 2)
+		snprintf(name + i, sizeof(name) - i, "%s", "ب");
+	memset(n, 0xee, sizeof(n));
+	memset(k, 0xef, sizeof(k));
+	assert_int_equal(
+	    store_principal_add(f->st, name, "auditor", NULL, n, k, 0, &id), 0);
+	assert_int_equal(store_principal_by_noise(f->st, n, &p), 0);
+	assert_int_equal(strlen(p.name), 254);
+	assert_memory_equal(p.name, name, 254);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1246,6 +1268,7 @@ int main(void)
 	    T(test_principals_by_id),
 	    T(test_arabic_text_round_trip),
 	    T(test_text_limits_in_bytes),
+	    T(test_long_text_cut_at_character),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
