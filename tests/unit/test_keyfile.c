@@ -156,10 +156,12 @@ static void b64_line(char *line, size_t cap, const char *key,
 		     const uint8_t *bin, size_t len)
 {
 	char b64[128];
+	int n;
 
 	sodium_bin2base64(b64, sizeof b64, bin, len,
 			  sodium_base64_VARIANT_ORIGINAL);
-	snprintf(line, cap, "%s = %s", key, b64);
+	n = snprintf(line, cap, "%s = %s", key, b64);
+	assert_true(n > 0 && (size_t)n < cap);
 }
 
 static mode_t file_mode(const char *path)
