@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "channel.h"
@@ -132,6 +133,15 @@ static int conn_on_msg1(struct conn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* Records a refused key for the auditors; best effort. */
+static void conn_security_event(struct conn *c, int64_t principal,
+				const char *kind, const char *detail)
+{
+	if (store_security_event(c->srv->st, (int64_t)time(NULL), principal,
+				 c->peer, kind, detail) != 0)
+		log_error("security event: %s", store_errmsg(c->srv->st));
+}
+
 /* Looks the proven static key up; refuses unknown and revoked keys. */
 static int conn_authenticate(struct conn *c)
 {
@@ -148,6 +158,7 @@ static int conn_authenticate(struct conn *c)
 	if (rc == STORE_NOT_FOUND) {
 		log_info("connection from %s refused: unknown key %s...",
 			 c->peer, hex);
+		conn_security_event(c, 0, "unknown key", hex);
 		conn_free(c);
 		return -1;
 	}
@@ -159,6 +170,7 @@ static int conn_authenticate(struct conn *c)
 	if (c->who.revoked) {
 		log_info("connection from %s refused: revoked key of %s (%s)",
 			 c->peer, c->who.name, hex);
+		conn_security_event(c, c->who.id, "revoked key", c->who.name);
 		conn_free(c);
 		return -1;
 	}
@@ -372,6 +384,7 @@ int conn_accept(server *srv, int fd, const struct sockaddr *peer,
 	    channel_init_responder(&c->ch, srv->key.noise_sk) != 0)
 		goto fail;
 	c->sess.who = &c->who;
+	c->sess.peer = c->peer;
 	LIST_INSERT_HEAD(&srv->conns, c, link);
 	srv->nconns++;
 	/* Never buffer more than one largest frame from a client. */

@@ -21,6 +21,7 @@
 /* What an operation needs to know of its channel. */
 typedef struct ops_session {
 	const store_principal *who;
+	const char *peer; /* "address:port", for the security events */
 	/* crypto_box key shared with the principal, computed once. */
 	uint8_t box_key[SEAL_KEYLEN];
 	int has_box_key;

@@ -78,11 +78,11 @@ int store_principal_count(store *st, int64_t *count);
  * can share one commit (group commit) and a refused one leaves nothing.
  * store_commit() returns only once the transaction is durable.
  */
-int store_begin(store *st);      /* BEGIN IMMEDIATE */
-int store_commit(store *st);     /* COMMIT */
-void store_rollback(store *st);  /* ROLLBACK; never fails the caller */
-int store_savepoint(store *st);  /* SAVEPOINT op */
-int store_release(store *st);    /* RELEASE op */
+int store_begin(store *st);	   /* BEGIN IMMEDIATE */
+int store_commit(store *st);	   /* COMMIT */
+void store_rollback(store *st);	   /* ROLLBACK; never fails the caller */
+int store_savepoint(store *st);	   /* SAVEPOINT op */
+int store_release(store *st);	   /* RELEASE op */
 void store_rollback_to(store *st); /* ROLLBACK TO op; RELEASE op */
 
 /* Codes of the application states, as in the protocol's ApplicationState. */
@@ -98,9 +98,9 @@ enum store_state {
 	STORE_WRITTEN_OFF = 9
 };
 
-#define STORE_REF_MAX 32
-#define STORE_TEXT_MAX 1024
-#define STORE_DATE_MAX 11 /* YYYY-MM-DD and NUL */
+#define STORE_REF_MAX	   32
+#define STORE_TEXT_MAX	   1024
+#define STORE_DATE_MAX	   11 /* YYYY-MM-DD and NUL */
 #define STORE_CURRENCY_MAX 4
 
 /* Regions: 0 / STORE_CONFLICT (code taken) / -1. */
@@ -118,9 +118,9 @@ typedef struct store_programme {
 	int64_t envelope, ceiling;
 	char period_start[STORE_DATE_MAX], period_end[STORE_DATE_MAX];
 	uint32_t target;
-	uint32_t categories;       /* bit (1 << Category); 0: every category */
-	int64_t granted, disbursed;/* running totals over its applications */
-	uint64_t beneficiaries;    /* applications approved, at any later stage */
+	uint32_t categories;	    /* bit (1 << Category); 0: every category */
+	int64_t granted, disbursed; /* running totals over its applications */
+	uint64_t beneficiaries; /* applications approved, at any later stage */
 } store_programme;
 
 /* Creates a programme (totals zero): 0 with p->id set / STORE_CONFLICT / -1. */
@@ -141,10 +141,10 @@ int store_programme_add_totals(store *st, int64_t programme_id,
  * Finds a beneficiary by the blind index of its national ID: 0 with *id,
  * STORE_NOT_FOUND or -1.
  */
-int store_beneficiary_find(store *st, const uint8_t *blind_index,
-			   int64_t *id);
+int store_beneficiary_find(store *st, const uint8_t *blind_index, int64_t *id);
 
-/* Adds a beneficiary with its identity sealed at rest: 0 / STORE_CONFLICT / -1. */
+/* Adds a beneficiary with its identity sealed at rest: 0 / STORE_CONFLICT / -1.
+ */
 int store_beneficiary_add(store *st, const uint8_t *blind_index,
 			  const uint8_t *sealed, size_t sealed_len,
 			  int64_t region_id, int64_t *id);
@@ -166,7 +166,7 @@ typedef struct store_application {
 	int64_t region_id;
 	char region[STORE_CODE_MAX];
 	int64_t beneficiary_id;
-	int state;               /* enum store_state */
+	int state; /* enum store_state */
 	int sex, birth_year, category;
 	char sector[STORE_NAME_MAX];
 	char activity[STORE_TEXT_MAX];
@@ -254,12 +254,12 @@ int store_events(store *st, int64_t application_id, store_event_fn fn,
 		 void *arg);
 
 typedef struct store_filter {
-	const char *region;      /* codes; NULL or "": any */
+	const char *region; /* codes; NULL or "": any */
 	const char *programme;
 	const char *sector;
 	int state, category, sex; /* 0: any */
-	int64_t from, to;         /* submitted_at in [from, to); 0: open */
-	int64_t after_id;         /* paging: ids above this one */
+	int64_t from, to;	  /* submitted_at in [from, to); 0: open */
+	int64_t after_id;	  /* paging: ids above this one */
 	uint32_t limit;
 } store_filter;
 
@@ -288,7 +288,8 @@ enum store_group {
 };
 
 typedef struct store_report_row {
-	char group[STORE_NAME_MAX]; /* code, sector, or the number of the enum */
+	char
+	    group[STORE_NAME_MAX]; /* code, sector, or the number of the enum */
 	char currency[STORE_CURRENCY_MAX];
 	uint64_t submitted, approved, rejected, withdrawn, disbursed, women;
 	int64_t requested, granted, disbursed_amount, repaid;
@@ -301,5 +302,58 @@ typedef struct store_report_row {
 typedef int (*store_report_fn)(void *arg, const store_report_row *row);
 int store_report(store *st, enum store_group by, const char *programme,
 		 const char *region, store_report_fn fn, void *arg);
+
+/* ---------------------------------------------------------------------
+ * The audit log: entries, the hashes of its perfect subtrees (level 0 are
+ * the leaf hashes; see common/merkle.h), and signed checkpoints. Appends
+ * run inside the operation's transaction.
+ */
+
+#define STORE_HASHLEN 32
+#define STORE_SIGLEN  64
+
+/* Number of entries in the log: 0 or -1. */
+int store_log_size(store *st, uint64_t *size);
+
+/* Appends entry number seq (which must be the log's size): 0 or -1. */
+int store_log_add(store *st, uint64_t seq, int64_t time, const uint8_t *entry,
+		  size_t len);
+
+/* Reads entry seq into buf (capacity cap): 0 with *len, STORE_NOT_FOUND or -1.
+ */
+int store_log_entry(store *st, uint64_t seq, uint8_t *buf, size_t cap,
+		    size_t *len);
+
+/* The hash of perfect subtree (level, index): 0, STORE_NOT_FOUND or -1. */
+int store_log_node(store *st, unsigned level, uint64_t index, uint8_t *hash);
+
+/* Stores the hash of perfect subtree (level, index): 0 or -1. */
+int store_log_node_put(store *st, unsigned level, uint64_t index,
+		       const uint8_t *hash);
+
+typedef struct store_checkpoint {
+	uint64_t size;
+	uint8_t root[STORE_HASHLEN];
+	int64_t time;
+	uint8_t sig[STORE_SIGLEN];
+} store_checkpoint;
+
+/* Records a signed checkpoint: 0 or -1. */
+int store_checkpoint_add(store *st, const store_checkpoint *cp);
+
+/* The checkpoint of the largest size: 0, STORE_NOT_FOUND (none yet) or -1. */
+int store_checkpoint_latest(store *st, store_checkpoint *cp);
+
+/* The checkpoint of exactly this size: 0, STORE_NOT_FOUND or -1. */
+int store_checkpoint_at(store *st, uint64_t size, store_checkpoint *cp);
+
+/*
+ * Records a refusal that matters to security (unknown or revoked key, bad
+ * signature, wrong signer, wrong role): principal_id 0 when unknown. These
+ * are never log leaves. 0 or -1.
+ */
+int store_security_event(store *st, int64_t time, int64_t principal_id,
+			 const char *peer, const char *kind,
+			 const char *reason);
 
 #endif

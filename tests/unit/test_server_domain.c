@@ -230,8 +230,10 @@ static void test_migration_from_version_1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(store_open(path, 0, &st, err, sizeof(err)), 0);
-	assert_int_equal(query_int(path, "PRAGMA user_version"), 2);
-	assert_int_equal(store_schema_version(), 2);
+	/* Upgraded through every later migration to the current version. */
+	assert_int_equal(query_int(path, "PRAGMA user_version"),
+			 store_schema_version());
+	assert_true(store_schema_version() >= 3);
 	memset(n, 0, sizeof(n));
 	assert_int_equal(store_principal_by_noise(st, n, &p), 0);
 	assert_string_equal(p.name, "Old admin");
