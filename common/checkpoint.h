@@ -17,10 +17,10 @@
 #include "keyfile.h"
 #include "merkle.h"
 
-#define CHECKPOINT_DOMAIN "tamwil/1 checkpoint"
+#define CHECKPOINT_DOMAIN     "tamwil/1 checkpoint"
 #define CHECKPOINT_DOMAIN_LEN 20
-#define CHECKPOINT_BODY_LEN (CHECKPOINT_DOMAIN_LEN + 8 + MERKLE_HASHLEN + 8)
-#define CHECKPOINT_SIGLEN 64
+#define CHECKPOINT_BODY_LEN   (CHECKPOINT_DOMAIN_LEN + 8 + MERKLE_HASHLEN + 8)
+#define CHECKPOINT_SIGLEN     64
 
 typedef struct checkpoint {
 	uint64_t size;
@@ -29,13 +29,22 @@ typedef struct checkpoint {
 	uint8_t sig[CHECKPOINT_SIGLEN];
 } checkpoint;
 
-/* The signed bytes of cp (without its signature) into body. */
+/*
+ * The signed bytes of cp (without its signature) into body; neither may be
+ * NULL. The time is written as its two's complement.
+ */
 void checkpoint_body(const checkpoint *cp, uint8_t body[CHECKPOINT_BODY_LEN]);
 
-/* Signs cp with the server's key, filling cp->sig. 0 or -1. */
+/*
+ * Signs cp with the server's key (Ed25519, server_key->sign_sk), filling
+ * cp->sig. 0 or -1; on failure cp->sig is all zeros.
+ */
 int checkpoint_sign(checkpoint *cp, const keyfile_secret *server_key);
 
-/* 0 if cp->sig is server_sign_pk's signature of cp, -1 otherwise. */
+/*
+ * 0 if cp->sig is server_sign_pk's (32-byte Ed25519 public key) signature
+ * of cp, -1 otherwise (also for NULL arguments).
+ */
 int checkpoint_verify(const checkpoint *cp, const uint8_t *server_sign_pk);
 
 #endif

@@ -9,9 +9,11 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "log.h"
 #include "money.h"
 #include "role.h"
@@ -32,6 +34,7 @@ typedef struct ops_result {
 	char reference[STORE_REF_MAX];
 	int state;
 	int64_t principal_id;
+	uint64_t seq; /* the operation's log entry */
 } ops_result;
 
 /* Everything a handler may use. */
@@ -841,21 +844,46 @@ static int ops_route(ops_ctx *c, const Tamwil__V1__Operation *op)
 	}
 }
 
-/* Packs an OperationResult answer. */
-static int ops_pack_result(uint64_t request_id, const ops_result *r,
-			   int replayed, uint8_t *out, size_t cap, size_t *len)
+/* The outcome of r as the log and the idempotency record keep it. */
+static void ops_outcome(const ops_result *r, Tamwil__V1__OperationResult *m)
+{
+	tamwil__v1__operation_result__init(m);
+	m->reference = (char *)r->reference;
+	m->state = (Tamwil__V1__ApplicationState)r->state;
+	m->principal_id = (uint64_t)r->principal_id;
+}
+
+/*
+ * Packs an OperationResult answer with its receipt. A receipt that cannot
+ * be built (the operation is durable all the same) is logged and left
+ * out: the client then says it could not check the answer.
+ */
+static int ops_pack_result(server *srv, uint64_t request_id,
+			   const ops_result *r, int replayed, uint8_t *out,
+			   size_t cap, size_t *len)
 {
 	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
-	Tamwil__V1__OperationResult body = TAMWIL__V1__OPERATION_RESULT__INIT;
+	Tamwil__V1__OperationResult body;
+	Tamwil__V1__Receipt receipt;
+	audit_receipt *ar = malloc(sizeof(*ar));
+	int rc;
 
+	ops_outcome(r, &body);
 	body.replayed = replayed;
-	body.reference = (char *)r->reference;
-	body.state = (Tamwil__V1__ApplicationState)r->state;
-	body.principal_id = (uint64_t)r->principal_id;
+	body.sequence = r->seq;
+	if (ar != NULL && audit_receipt_build(srv, r->seq, 0, ar) == 0) {
+		audit_receipt_message(ar, &receipt);
+		body.receipt = &receipt;
+	} else {
+		log_error("no receipt for log entry %llu: %s",
+			  (unsigned long long)r->seq, store_errmsg(srv->st));
+	}
 	resp.request_id = request_id;
 	resp.body_case = TAMWIL__V1__RESPONSE__BODY_OPERATION;
 	resp.operation = &body;
-	return reply_pack(&resp, out, cap, len);
+	rc = reply_pack(&resp, out, cap, len);
+	free(ar);
+	return rc;
 }
 
 /*
@@ -872,6 +900,10 @@ static int ops_verify(ops_ctx *c, const Tamwil__V1__SignedOperation *sop)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "a signed operation needs the operation, "
 				    "a 32-byte key and a 64-byte signature");
+	if (sop->operation.len > AUDIT_OPERATION_MAX)
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "an operation is limited to %d bytes",
+				    AUDIT_OPERATION_MAX);
 	if (sodium_memcmp(sop->signer_key.data, c->who->sign_pk,
 			  STORE_KEYLEN) != 0)
 		return reply_refuse(c->ref, E(WRONG_SIGNER),
@@ -926,21 +958,29 @@ static int ops_replay(ops_ctx *c, const Tamwil__V1__Operation *op,
 	snprintf(r.reference, sizeof(r.reference), "%s", prev->reference);
 	r.state = (int)prev->state;
 	r.principal_id = (int64_t)prev->principal_id;
+	r.seq = prev->sequence;
 	tamwil__v1__operation_result__free_unpacked(prev, NULL);
-	return ops_pack_result(request_id, &r, 1, out, cap, len) == 0 ? 1 : -1;
+	return ops_pack_result(c->srv, request_id, &r, 1, out, cap, len) == 0
+		   ? 1
+		   : -1;
 }
 
-/* Records the result under the idempotency key, in the transaction. */
-static int ops_record(ops_ctx *c, const Tamwil__V1__Operation *op,
-		      const uint8_t *digest)
+/*
+ * Appends the operation to the audit log and records its result, with the
+ * log's sequence number, under the idempotency key: both in the
+ * operation's transaction.
+ */
+static int ops_record(ops_ctx *c, const Tamwil__V1__SignedOperation *sop,
+		      const Tamwil__V1__Operation *op, const uint8_t *digest)
 {
-	Tamwil__V1__OperationResult body = TAMWIL__V1__OPERATION_RESULT__INIT;
+	Tamwil__V1__OperationResult body;
 	uint8_t buf[512];
 	size_t n;
 
-	body.reference = c->res->reference;
-	body.state = (Tamwil__V1__ApplicationState)c->res->state;
-	body.principal_id = (uint64_t)c->res->principal_id;
+	ops_outcome(c->res, &body);
+	if (audit_append(c->srv, sop, &body, c->now, &c->res->seq) != 0)
+		return ops_internal(c, "append to the audit log");
+	body.sequence = c->res->seq;
 	n = tamwil__v1__operation_result__get_packed_size(&body);
 	if (n > sizeof(buf))
 		return ops_internal(c, "record the result");
@@ -956,9 +996,10 @@ static int ops_record(ops_ctx *c, const Tamwil__V1__Operation *op,
  * idempotency record, commit. Returns 1 when a replay answer was packed,
  * 0 when applied, -1 refused.
  */
-static int ops_transact(ops_ctx *c, const Tamwil__V1__Operation *op,
-			const uint8_t *digest, uint64_t request_id,
-			uint8_t *out, size_t cap, size_t *len)
+static int ops_transact(ops_ctx *c, const Tamwil__V1__SignedOperation *sop,
+			const Tamwil__V1__Operation *op, const uint8_t *digest,
+			uint64_t request_id, uint8_t *out, size_t cap,
+			size_t *len)
 {
 	store *st = c->srv->st;
 	int rc;
@@ -974,7 +1015,7 @@ static int ops_transact(ops_ctx *c, const Tamwil__V1__Operation *op,
 		store_rollback(st);
 		return ops_internal(c, "start a savepoint");
 	}
-	if (ops_route(c, op) != 0 || ops_record(c, op, digest) != 0) {
+	if (ops_route(c, op) != 0 || ops_record(c, sop, op, digest) != 0) {
 		store_rollback_to(st);
 		store_rollback(st);
 		return -1;
@@ -984,6 +1025,37 @@ static int ops_transact(ops_ctx *c, const Tamwil__V1__Operation *op,
 		return ops_internal(c, "commit");
 	}
 	return 0;
+}
+
+/*
+ * Refusals that say someone tried what they may not (a signature that
+ * does not verify, another's key, a role or region not theirs) go to the
+ * security events that auditors read; rule refusals (budget, state) do
+ * not. Best effort: the refusal stands even if it cannot be recorded.
+ */
+static void ops_security_event(ops_ctx *c)
+{
+	const char *kind;
+
+	switch (c->ref->code) {
+	case E(BAD_SIGNATURE):
+		kind = "bad signature";
+		break;
+	case E(WRONG_SIGNER):
+		kind = "wrong signer";
+		break;
+	case E(PERMISSION_DENIED):
+		kind = "wrong role";
+		break;
+	case E(NOT_YOUR_REGION):
+		kind = "wrong region";
+		break;
+	default:
+		return;
+	}
+	if (store_security_event(c->srv->st, c->now, c->who->id, c->s->peer,
+				 kind, c->ref->message) != 0)
+		log_error("security event: %s", store_errmsg(c->srv->st));
 }
 
 int ops_apply(server *srv, ops_session *s,
@@ -1015,7 +1087,8 @@ int ops_apply(server *srv, ops_session *s,
 		reply_refuse(&ref, E(INTERNAL), "cannot hash the operation");
 		goto refused;
 	}
-	rc = ops_transact(&c, op, digest, request_id, out, out_cap, out_len);
+	rc = ops_transact(&c, sop, op, digest, request_id, out, out_cap,
+			  out_len);
 	if (rc == 1) {
 		rc = 0;
 		goto out;
@@ -1028,11 +1101,12 @@ int ops_apply(server *srv, ops_session *s,
 		&tamwil__v1__operation__descriptor, (unsigned)op->body_case)
 		->name,
 	    res.reference[0] ? " " : "", res.reference);
-	rc = ops_pack_result(request_id, &res, 0, out, out_cap, out_len);
+	rc = ops_pack_result(srv, request_id, &res, 0, out, out_cap, out_len);
 	goto out;
 refused:
 	log_info("%s (%s) refused: %s", s->who->name, s->who->role,
 		 ref.message);
+	ops_security_event(&c);
 	rc = reply_error(request_id, ref.code, ref.message, out, out_cap,
 			 out_len);
 out:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "channel.h"
 #include "log.h"
 #include "reply.h"
@@ -592,6 +593,154 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+
+static int query_may_read_log(const query_ctx *q)
+{
+	return strcmp(q->who->role, "auditor") == 0 ||
+	       strcmp(q->who->role, "admin") == 0;
+}
+
+/* The newest checkpoint, with a consistency proof from since_size. */
+static int query_checkpoint(query_ctx *q,
+			    const Tamwil__V1__CheckpointRequest *m)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__CheckpointResponse body =
+	    TAMWIL__V1__CHECKPOINT_RESPONSE__INIT;
+	Tamwil__V1__Checkpoint cp_msg;
+	ProtobufCBinaryData proof_msg[MERKLE_MAX_PROOF];
+	merkle_hash proof[MERKLE_MAX_PROOF];
+	checkpoint cp;
+	size_t n = 0;
+	int rc = audit_latest(q->srv, &cp);
+
+	if (rc < 0)
+		return query_internal(q, "read the newest checkpoint");
+	if (rc == 1)
+		return query_refuse(
+		    q, E(NOT_FOUND),
+		    "the log is still empty: no checkpoint yet");
+	if (m->since_size > cp.size)
+		return query_refuse(q, E(INVALID_ARGUMENT),
+				    "you saw a larger log than the server "
+				    "has now: it may have been rolled back");
+	if (m->since_size > 0 && m->since_size < cp.size &&
+	    audit_consistency(q->srv, m->since_size, cp.size, proof, &n) != 0)
+		return query_internal(q, "build the consistency proof");
+	for (size_t i = 0; i < n; i++) {
+		proof_msg[i].data = proof[i];
+		proof_msg[i].len = MERKLE_HASHLEN;
+	}
+	audit_checkpoint_message(&cp, &cp_msg);
+	body.checkpoint = &cp_msg;
+	body.n_consistency_proof = n;
+	body.consistency_proof = proof_msg;
+	resp.request_id = q->request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_CHECKPOINT;
+	resp.checkpoint = &body;
+	return reply_pack(&resp, q->out, q->cap, q->len);
+}
+
+/* 1 if the entry was signed by the asking principal. */
+static int query_entry_is_mine(const query_ctx *q, const audit_receipt *r)
+{
+	Tamwil__V1__LogEntry *e;
+	int mine;
+
+	e = tamwil__v1__log_entry__unpack(NULL, r->entry_len, r->entry);
+	if (e == NULL)
+		return 0;
+	mine = e->operation != NULL &&
+	       e->operation->signer_key.len == STORE_KEYLEN &&
+	       memcmp(e->operation->signer_key.data, q->who->sign_pk,
+		      STORE_KEYLEN) == 0;
+	tamwil__v1__log_entry__free_unpacked(e, NULL);
+	return mine;
+}
+
+/* A receipt for one entry: one's own, or any for auditors and admins. */
+static int query_inclusion(query_ctx *q, const Tamwil__V1__InclusionRequest *m)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__InclusionResponse body =
+	    TAMWIL__V1__INCLUSION_RESPONSE__INIT;
+	Tamwil__V1__Receipt receipt;
+	audit_receipt *r = malloc(sizeof(*r));
+	int rc;
+
+	if (r == NULL)
+		return query_refuse(q, E(INTERNAL), "out of memory");
+	if (audit_receipt_build(q->srv, m->sequence, m->tree_size, r) != 0) {
+		rc = query_refuse(q, E(NOT_FOUND), "no such log entry");
+		goto out;
+	}
+	if (!query_may_read_log(q) && !query_entry_is_mine(q, r)) {
+		rc = query_refuse(q, E(PERMISSION_DENIED),
+				  "only auditors and admins read others' "
+				  "log entries");
+		goto out;
+	}
+	audit_receipt_message(r, &receipt);
+	body.receipt = &receipt;
+	resp.request_id = q->request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_INCLUSION;
+	resp.inclusion = &body;
+	rc = reply_pack(&resp, q->out, q->cap, q->len);
+out:
+	free(r);
+	return rc;
+}
+
+/* A page of serialized entries from start, as many as fit one frame. */
+static int query_log_entries(query_ctx *q,
+			     const Tamwil__V1__LogEntriesRequest *m)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__LogEntriesPage page = TAMWIL__V1__LOG_ENTRIES_PAGE__INIT;
+	enum { QUERY_LOG_PAGE = 1000 };
+	ProtobufCBinaryData *entries = NULL;
+	uint8_t *buf = malloc(CHANNEL_MAX_PLAINTEXT);
+	size_t used = 0, n = 0, len, max;
+	uint64_t size;
+	int rc;
+
+	if (!query_may_read_log(q)) {
+		rc = query_refuse(q, E(PERMISSION_DENIED),
+				  "only auditors and admins read the log");
+		goto out;
+	}
+	max = m->max == 0 || m->max > QUERY_LOG_PAGE ? QUERY_LOG_PAGE : m->max;
+	entries = calloc(max, sizeof(*entries));
+	if (buf == NULL || entries == NULL ||
+	    store_log_size(q->srv->st, &size) != 0) {
+		rc = query_internal(q, "read the log");
+		goto out;
+	}
+	for (uint64_t seq = m->start; seq < size && n < max; seq++) {
+		size_t room = CHANNEL_MAX_PLAINTEXT - QUERY_PAGE_SLACK - used;
+		/* Each entry costs its bytes and up to 4 of tag and length. */
+		if (room < 8 || store_log_entry(q->srv->st, seq, buf + used,
+						room - 4, &len) != 0)
+			break;
+		entries[n].data = buf + used;
+		entries[n].len = len;
+		used += len + 4;
+		n++;
+	}
+	page.n_entries = n;
+	page.entries = entries;
+	page.tree_size = size;
+	resp.request_id = q->request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_LOG_ENTRIES;
+	resp.log_entries = &page;
+	rc = reply_pack(&resp, q->out, q->cap, q->len);
+out:
+	free(entries);
+	free(buf);
+	return rc;
+}
+
 int query_answer(server *srv, const store_principal *who,
 		 const Tamwil__V1__Request *req, uint8_t *out, size_t out_cap,
 		 size_t *out_len)
@@ -609,6 +758,12 @@ int query_answer(server *srv, const store_principal *who,
 		return query_regions_list(&q);
 	case TAMWIL__V1__REQUEST__BODY_REPORT:
 		return query_report(&q, req->report);
+	case TAMWIL__V1__REQUEST__BODY_CHECKPOINT:
+		return query_checkpoint(&q, req->checkpoint);
+	case TAMWIL__V1__REQUEST__BODY_INCLUSION:
+		return query_inclusion(&q, req->inclusion);
+	case TAMWIL__V1__REQUEST__BODY_LOG_ENTRIES:
+		return query_log_entries(&q, req->log_entries);
 	default:
 		return query_refuse(&q, E(BAD_REQUEST), "not a query");
 	}

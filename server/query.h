@@ -16,7 +16,8 @@
 
 /*
  * Answers a query request (get_application, list_applications,
- * list_programmes, list_regions, report) into out. Returns 0 when an
+ * list_programmes, list_regions, report, and of the audit log checkpoint,
+ * inclusion and log_entries) into out. Returns 0 when an
  * answer (data or Error) was packed, -1 when none could be.
  */
 int query_answer(server *srv, const store_principal *who,

@@ -11,6 +11,8 @@
 
 #include "store_private.h"
 
+/* Adjacent literals below are one statement each, not a missing comma. */
+// NOLINTBEGIN(bugprone-suspicious-missing-comma)
 static const char *const log_sql[STMT_COUNT] = {
     [STMT_LOG_SIZE] = "SELECT coalesce(max(seq) + 1, 0) FROM log_entries",
     [STMT_LOG_ADD] =
@@ -31,6 +33,7 @@ static const char *const log_sql[STMT_COUNT] = {
 	"INSERT INTO security_events(time, principal_id, peer, kind,"
 	" reason) VALUES (?1, ?2, ?3, ?4, ?5)",
 };
+// NOLINTEND(bugprone-suspicious-missing-comma)
 
 static sqlite3_stmt *log_stmt(store *st, enum store_stmt id)
 {
