@@ -622,6 +622,39 @@ static void test_raw_silent_client(void **state)
 	check_still_serves(f);
 }
 
+/*
+ * With --max-connections 2, two silent clients fill the daemon: a third
+ * connection is closed at once and logged, and once the two leave, a
+ * well-behaved client is served again.
+ */
+static void test_connection_limit(void **state)
+{
+	struct fixture *f = *state;
+	const char *const extra[] = {"--handshake-timeout", LONG_HS,
+				     "--max-connections", "2", NULL};
+	int a, b, c;
+	int64_t t0;
+	long from;
+
+	start_daemon(f, extra);
+	a = h_tcp_connect(f->d.port, IO_MS);
+	b = h_tcp_connect(f->d.port, IO_MS);
+	assert_true(a >= 0 && b >= 0);
+	/* Let the daemon accept both before the third arrives. */
+	h_sleep_ms(200);
+	from = h_file_size(f->d.log);
+	t0 = h_now_ms();
+	c = h_tcp_connect(f->d.port, IO_MS);
+	assert_true(c >= 0);
+	check_closed_within(c, t0, PROMPT_MS, "connection over the limit");
+	close(c);
+	check_log(f, from, "refused", "connection limit reached");
+	close(a);
+	close(b);
+	h_sleep_ms(200);
+	check_still_serves(f);
+}
+
 /* One flipped bit in message 3 (the encrypted static key): closed, no answer.
  */
 static void test_raw_flipped_msg3(void **state)
@@ -801,6 +834,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_raw_zero_length_frame,
 				      test_teardown),
 	    cmocka_unit_test_teardown(test_raw_truncated_frame, test_teardown),
+	    cmocka_unit_test_teardown(test_connection_limit, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_silent_client, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_msg3, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_transport,
