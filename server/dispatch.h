@@ -21,9 +21,9 @@ int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len);
  * request, answers it into out and sets *answered; otherwise *answered is
  * 0. Returns -1 when the hello is malformed: the caller closes.
  */
-int dispatch_client_hello(server *srv, ops_session *s,
-			  const uint8_t *in, size_t in_len, uint8_t *out,
-			  size_t out_cap, size_t *out_len, int *answered);
+int dispatch_client_hello(server *srv, ops_session *s, const uint8_t *in,
+			  size_t in_len, uint8_t *out, size_t out_cap,
+			  size_t *out_len, int *answered);
 
 /*
  * Answers one packed Request into out. A request that cannot be parsed or

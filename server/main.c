@@ -14,6 +14,8 @@
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
+#include "ops.h"
+#include "reply.h"
 #include "role.h"
 #include "server.h"
 #include "state.h"
@@ -67,23 +69,70 @@ static void main_read_pub(const char *path, keyfile_public *pub)
 		errx(1, "%s: %s", path, keyfile_strerror(e));
 }
 
-/* Opens the state folder's database or exits. */
-static store *main_open_store(const char *dir)
+/*
+ * Loads the state folder as the daemon would, without listening, or
+ * exits. The caller frees with main_unload().
+ */
+static server *main_load(const char *dir)
 {
-	char path[4096], err[STATE_ERR_MAX];
-	store *st;
+	char err[CONFIG_ERR_MAX];
+	server *srv = calloc(1, sizeof(*srv));
+	config cfg;
 
-	if (state_path(path, sizeof(path), dir, STATE_DB) != 0)
-		errx(1, "state folder path too long");
-	if (store_open(path, 0, &st, err, sizeof(err)) != 0)
-		errx(1, "%s", err);
-	return st;
+	if (srv == NULL)
+		errx(1, "out of memory");
+	config_defaults(&cfg);
+	if (config_set(&cfg, "state", dir, err, sizeof(err)) != 0)
+		errx(2, "--state: %s", err);
+	if (server_load(srv, &cfg) != 0) {
+		server_close(srv);
+		free(srv);
+		exit(1);
+	}
+	return srv;
+}
+
+static void main_unload(server *srv)
+{
+	server_close(srv);
+	free(srv);
+}
+
+/*
+ * Enrols a principal by an operation the server signs itself, so that it
+ * is an entry of the audit log. Returns 0, or 1 after saying why.
+ */
+static int main_enrol_signed(server *srv, const keyfile_public *pub,
+			     const char *name, const char *role,
+			     const char *region, uint64_t *seq)
+{
+	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
+	Tamwil__V1__EnrolPrincipal body = TAMWIL__V1__ENROL_PRINCIPAL__INIT;
+	char err[REPLY_MESSAGE_MAX];
+
+	body.name = (char *)name;
+	body.role = (Tamwil__V1__Role)role_from_name(role);
+	body.region = (char *)(region != NULL ? region : "");
+	body.noise_key.data = (uint8_t *)pub->noise_pk;
+	body.noise_key.len = sizeof(pub->noise_pk);
+	body.sign_key.data = (uint8_t *)pub->sign_pk;
+	body.sign_key.len = sizeof(pub->sign_pk);
+	op.body_case = TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL;
+	op.enrol_principal = &body;
+	if (ops_apply_local(srv, &op, seq, err, sizeof(err)) != 0) {
+		warnx("cannot enrol %s: %s", name, err);
+		return 1;
+	}
+	return 0;
 }
 
 static int main_init(const char *dir, const char *admin, const char *name)
 {
 	char err[STATE_ERR_MAX], fp[KEYFILE_FINGERPRINT_LEN];
 	keyfile_public pub;
+	server *srv;
+	uint64_t seq;
+	int rc;
 
 	if (dir == NULL || admin == NULL || name == NULL)
 		errx(2, "init needs --state DIR --admin PUBFILE --admin-name "
@@ -94,12 +143,17 @@ static int main_init(const char *dir, const char *admin, const char *name)
 		     "text",
 		     MAIN_NAME_MAX);
 	main_read_pub(admin, &pub);
-	if (state_init(dir, &pub, name, err, sizeof(err)) != 0)
+	if (state_init(dir, err, sizeof(err)) != 0)
 		errx(1, "%s", err);
+	srv = main_load(dir);
+	rc = main_enrol_signed(srv, &pub, name, "admin", NULL, &seq);
+	main_unload(srv);
+	if (rc != 0)
+		return rc;
 	keyfile_fingerprint(pub.noise_pk, pub.sign_pk, fp);
-	printf("initialised %s\nfirst admin: %s (%s)\n"
+	printf("initialised %s\nfirst admin: %s (%s), log entry %llu\n"
 	       "server public key: %s/%s (give it to every client)\n",
-	       dir, name, fp, dir, STATE_SERVER_PUB);
+	       dir, name, fp, (unsigned long long)seq, dir, STATE_SERVER_PUB);
 	return 0;
 }
 
@@ -128,8 +182,8 @@ static int main_enrol(const char *dir, const char *pubfile, const char *name,
 {
 	char fp[KEYFILE_FINGERPRINT_LEN];
 	keyfile_public pub;
-	store *st;
-	int64_t id;
+	server *srv;
+	uint64_t seq;
 	int rc;
 
 	if (dir == NULL || pubfile == NULL || name == NULL || role == NULL)
@@ -147,38 +201,43 @@ static int main_enrol(const char *dir, const char *pubfile, const char *name,
 		errx(2, "--name: give a name of 1 to %d bytes of UTF-8 text",
 		     MAIN_NAME_MAX);
 	main_read_pub(pubfile, &pub);
-	st = main_open_store(dir);
-	rc = store_principal_add(st, name, role, region, pub.noise_pk,
-				 pub.sign_pk, 0, &id);
+	srv = main_load(dir);
+	rc = main_enrol_signed(srv, &pub, name, role, region, &seq);
+	main_unload(srv);
 	if (rc != 0)
-		warnx("cannot enrol %s: %s", name, store_errmsg(st));
-	store_close(st);
-	if (rc != 0)
-		return 1;
+		return rc;
 	keyfile_fingerprint(pub.noise_pk, pub.sign_pk, fp);
-	printf("enrolled %s as %s (%s)\n", name, role, fp);
+	printf("enrolled %s as %s (%s), log entry %llu\n", name, role, fp,
+	       (unsigned long long)seq);
 	return 0;
 }
 
 static int main_revoke(const char *dir, const char *pubfile)
 {
+	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
+	Tamwil__V1__RevokePrincipal body = TAMWIL__V1__REVOKE_PRINCIPAL__INIT;
+	char err[REPLY_MESSAGE_MAX];
 	keyfile_public pub;
-	store *st;
+	server *srv;
+	uint64_t seq;
 	int rc;
 
 	if (dir == NULL || pubfile == NULL)
 		errx(2, "revoke needs --state DIR PUBFILE");
 	main_read_pub(pubfile, &pub);
-	st = main_open_store(dir);
-	rc = store_principal_revoke(st, pub.noise_pk);
-	if (rc == STORE_NOT_FOUND)
-		warnx("%s: no active principal has this key", pubfile);
-	else if (rc != 0)
-		warnx("%s", store_errmsg(st));
-	store_close(st);
-	if (rc != 0)
+	body.noise_key.data = pub.noise_pk;
+	body.noise_key.len = sizeof(pub.noise_pk);
+	op.body_case = TAMWIL__V1__OPERATION__BODY_REVOKE_PRINCIPAL;
+	op.revoke_principal = &body;
+	srv = main_load(dir);
+	rc = ops_apply_local(srv, &op, &seq, err, sizeof(err));
+	main_unload(srv);
+	if (rc != 0) {
+		warnx("cannot revoke the key in %s: %s", pubfile, err);
 		return 1;
-	printf("revoked the key in %s\n", pubfile);
+	}
+	printf("revoked the key in %s, log entry %llu\n", pubfile,
+	       (unsigned long long)seq);
 	return 0;
 }
 

@@ -980,6 +980,9 @@ static int ops_record(ops_ctx *c, const Tamwil__V1__SignedOperation *sop,
 	ops_outcome(c->res, &body);
 	if (audit_append(c->srv, sop, &body, c->now, &c->res->seq) != 0)
 		return ops_internal(c, "append to the audit log");
+	/* The server's own operations are local commands, never retried. */
+	if (c->who->id == 0)
+		return 0;
 	body.sequence = c->res->seq;
 	n = tamwil__v1__operation_result__get_packed_size(&body);
 	if (n > sizeof(buf))
@@ -1112,6 +1115,73 @@ refused:
 out:
 	if (op != NULL)
 		tamwil__v1__operation__free_unpacked(op, NULL);
+	return rc;
+}
+
+/* 1 for the operations the server's own key may sign. */
+static int ops_local_kind(const Tamwil__V1__Operation *op)
+{
+	switch (op->body_case) {
+	case TAMWIL__V1__OPERATION__BODY_CREATE_REGION:
+	case TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME:
+	case TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL:
+	case TAMWIL__V1__OPERATION__BODY_REVOKE_PRINCIPAL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int ops_apply_local(server *srv, Tamwil__V1__Operation *op, uint64_t *seq,
+		    char *err, size_t err_len)
+{
+	Tamwil__V1__SignedOperation sop = TAMWIL__V1__SIGNED_OPERATION__INIT;
+	store_principal self = {0};
+	ops_session s = {&self, "local", {0}, 0};
+	reply_refusal ref = {0};
+	ops_result res = {0};
+	ops_ctx c = {srv, &s, &self, (int64_t)time(NULL), &res, &ref};
+	uint8_t key[SIGNOP_IDEMPOTENCY_LEN], sig[SIGNOP_SIGLEN];
+	uint8_t digest[SIGNOP_DIGEST_LEN], *bytes = NULL;
+	size_t len;
+	int rc = -1;
+
+	/* The server acts as an admin of id 0, which no principal has. */
+	snprintf(self.name, sizeof(self.name), "head office (tamwild)");
+	snprintf(self.role, sizeof(self.role), "admin");
+	memcpy(self.sign_pk, srv->key.sign_pk, sizeof(self.sign_pk));
+	signop_new_idempotency_key(key);
+	op->idempotency_key.data = key;
+	op->idempotency_key.len = sizeof(key);
+	op->client_time = c.now;
+	len = tamwil__v1__operation__get_packed_size(op);
+	if (!ops_local_kind(op) || len > AUDIT_OPERATION_MAX ||
+	    (bytes = malloc(len)) == NULL) {
+		snprintf(err, err_len, "not an operation tamwild signs itself");
+		goto out;
+	}
+	tamwil__v1__operation__pack(op, bytes);
+	if (signop_sign(bytes, len, &srv->key, sig) != 0 ||
+	    signop_digest(bytes, len, digest) != 0) {
+		snprintf(err, err_len, "cannot sign the operation");
+		goto out;
+	}
+	sop.operation.data = bytes;
+	sop.operation.len = len;
+	sop.signer_key.data = srv->key.sign_pk;
+	sop.signer_key.len = sizeof(srv->key.sign_pk);
+	sop.signature.data = sig;
+	sop.signature.len = sizeof(sig);
+	if (ops_transact(&c, &sop, op, digest, 0, NULL, 0, NULL) != 0) {
+		snprintf(err, err_len, "%s", ref.message);
+		goto out;
+	}
+	*seq = res.seq;
+	rc = 0;
+out:
+	op->idempotency_key.data = NULL;
+	op->idempotency_key.len = 0;
+	free(bytes);
 	return rc;
 }
 

@@ -36,6 +36,17 @@ int ops_apply(server *srv, ops_session *s,
 	      const Tamwil__V1__SignedOperation *sop, uint64_t request_id,
 	      uint8_t *out, size_t out_cap, size_t *out_len);
 
+/*
+ * Applies op signed by the server's own key, for the commands run on head
+ * office's machine (tamwild init, enrol, revoke): the first admin and any
+ * local change of principals become log entries like every other
+ * operation, and an auditor holding the server's public key can check
+ * them. Only region, programme and principal operations are accepted.
+ * Returns 0 with *seq set, or -1 with a sentence in err.
+ */
+int ops_apply_local(server *srv, Tamwil__V1__Operation *op, uint64_t *seq,
+		    char *err, size_t err_len);
+
 /* Wipes the session's keys. */
 void ops_session_clear(ops_session *s);
 

@@ -138,7 +138,7 @@ static int server_open_store(server *srv)
 	return 0;
 }
 
-int server_open(server *srv, const config *cfg)
+int server_load(server *srv, const config *cfg)
 {
 	char err[STATE_ERR_MAX];
 
@@ -154,7 +154,12 @@ int server_open(server *srv, const config *cfg)
 		log_error("cannot derive the at-rest keys");
 		return -1;
 	}
-	if (server_open_store(srv) != 0)
+	return server_open_store(srv);
+}
+
+int server_open(server *srv, const config *cfg)
+{
+	if (server_load(srv, cfg) != 0)
 		return -1;
 	srv->base = event_base_new();
 	if (srv->base == NULL) {

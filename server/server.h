@@ -46,8 +46,14 @@ typedef struct server {
 
 /*
  * Loads the keys and database of cfg->state_dir into srv (allocated by the
- * caller) and binds the listening socket. Returns 0, or -1 after logging
- * why.
+ * caller), without listening: what the local commands need. Returns 0, or
+ * -1 after logging why; server_close() undoes it either way.
+ */
+int server_load(server *srv, const config *cfg);
+
+/*
+ * server_load(), then the event loop and the listening socket. Returns 0,
+ * or -1 after logging why.
  */
 int server_open(server *srv, const config *cfg);
 

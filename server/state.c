@@ -105,33 +105,20 @@ out:
 	return rc;
 }
 
-int state_init(const char *dir, const keyfile_public *admin_pub,
-	       const char *admin_name, char *err, size_t err_len)
+int state_init(const char *dir, char *err, size_t err_len)
 {
 	char path[4096];
 	keyfile_public pub;
 	store *st = NULL;
-	int64_t id;
-	int rc = -1, e = KEYFILE_ERR_IO;
 
 	if (state_mkdir(dir, err, err_len) != 0 ||
 	    state_make_keys(dir, &pub, err, err_len) != 0)
 		return -1;
 	if (state_path(path, sizeof(path), dir, STATE_DB) != 0 ||
 	    store_open(path, 1, &st, err, err_len) != 0)
-		goto out;
-	e = store_principal_add(st, admin_name, "admin", NULL,
-				admin_pub->noise_pk, admin_pub->sign_pk, 0,
-				&id);
-	if (e != 0) {
-		snprintf(err, err_len, "cannot enrol the first admin: %s",
-			 store_errmsg(st));
-		goto out;
-	}
-	rc = 0;
-out:
+		return -1;
 	store_close(st);
-	return rc;
+	return 0;
 }
 
 int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,

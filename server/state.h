@@ -21,12 +21,11 @@ int state_path(char *buf, size_t cap, const char *dir, const char *name);
 
 /*
  * Creates a state folder (mode 0700) with fresh server and data keys, the
- * public key file and the database, and enrols the first admin from
- * admin_pub under admin_name. Refuses a folder that already holds a
- * database or keys. Returns 0, or -1 with a sentence in err.
+ * public key file and an empty database. Refuses a folder that already
+ * holds a database. The caller then enrols the first admin through the
+ * log. Returns 0, or -1 with a sentence in err.
  */
-int state_init(const char *dir, const keyfile_public *admin_pub,
-	       const char *admin_name, char *err, size_t err_len);
+int state_init(const char *dir, char *err, size_t err_len);
 
 /*
  * Loads the server's private key and builds its public key file (with the
