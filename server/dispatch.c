@@ -10,6 +10,7 @@
 
 #include "keyfile.h"
 #include "log.h"
+#include "pbuf.h"
 #include "query.h"
 #include "reply.h"
 #include "role.h"
@@ -106,10 +107,12 @@ int dispatch_client_hello(server *srv, ops_session *s, const uint8_t *in,
 			  size_t *out_len, int *answered)
 {
 	Tamwil__V1__ClientHello *hello;
+	pbuf_budget budget;
 	int rc = 0;
 
 	*answered = 0;
-	hello = tamwil__v1__client_hello__unpack(NULL, in_len, in);
+	pbuf_budget_init(&budget, PBUF_BUDGET_DEFAULT);
+	hello = tamwil__v1__client_hello__unpack(&budget.alloc, in_len, in);
 	if (hello == NULL)
 		return -1;
 	log_debug("%s uses %s", s->who->name,
@@ -119,7 +122,7 @@ int dispatch_client_hello(server *srv, ops_session *s, const uint8_t *in,
 				    out_len);
 		*answered = rc == 0;
 	}
-	tamwil__v1__client_hello__free_unpacked(hello, NULL);
+	tamwil__v1__client_hello__free_unpacked(hello, &budget.alloc);
 	return rc;
 }
 
@@ -128,14 +131,16 @@ int dispatch_request(server *srv, ops_session *s, const uint8_t *in,
 		     size_t *out_len)
 {
 	Tamwil__V1__Request *req;
+	pbuf_budget budget;
 	int rc;
 
-	req = tamwil__v1__request__unpack(NULL, in_len, in);
+	pbuf_budget_init(&budget, PBUF_BUDGET_DEFAULT);
+	req = tamwil__v1__request__unpack(&budget.alloc, in_len, in);
 	if (req == NULL)
 		return reply_error(0, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
 				   "the request could not be parsed", out,
 				   out_cap, out_len);
 	rc = dispatch_route(srv, s, req, out, out_cap, out_len);
-	tamwil__v1__request__free_unpacked(req, NULL);
+	tamwil__v1__request__free_unpacked(req, &budget.alloc);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "log.h"
 #include "money.h"
+#include "pbuf.h"
 #include "role.h"
 #include "signop.h"
 #include "text.h"
@@ -1070,11 +1071,13 @@ int ops_apply(server *srv, ops_session *s,
 	ops_ctx c = {srv, s, s->who, (int64_t)time(NULL), &res, &ref};
 	Tamwil__V1__Operation *op = NULL;
 	uint8_t digest[SIGNOP_DIGEST_LEN];
+	pbuf_budget budget;
 	int rc = -1;
 
 	if (ops_verify(&c, sop) != 0)
 		goto refused;
-	op = tamwil__v1__operation__unpack(NULL, sop->operation.len,
+	pbuf_budget_init(&budget, PBUF_BUDGET_DEFAULT);
+	op = tamwil__v1__operation__unpack(&budget.alloc, sop->operation.len,
 					   sop->operation.data);
 	if (op == NULL) {
 		reply_refuse(&ref, E(INVALID_ARGUMENT),
@@ -1114,7 +1117,7 @@ refused:
 			 out_len);
 out:
 	if (op != NULL)
-		tamwil__v1__operation__free_unpacked(op, NULL);
+		tamwil__v1__operation__free_unpacked(op, &budget.alloc);
 	return rc;
 }
 

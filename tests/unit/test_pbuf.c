@@ -1,0 +1,103 @@
+/*
+ * Unit tests of bounded decoding: a message within the budget unpacks and
+ * gives every byte back when freed; one that would need more is refused
+ * without leaking, however its elements are shaped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbuf.h"
+#include "tamwil.pb-c.h"
+
+/* A disbursement with n empty equipment items: 2 bytes each on the wire. */
+static uint8_t *many_items(size_t n, size_t *len)
+{
+	Tamwil__V1__RecordDisbursement d =
+	    TAMWIL__V1__RECORD_DISBURSEMENT__INIT;
+	Tamwil__V1__EquipmentItem item = TAMWIL__V1__EQUIPMENT_ITEM__INIT;
+	Tamwil__V1__EquipmentItem **items = calloc(n, sizeof(*items));
+	uint8_t *buf;
+
+	assert_non_null(items);
+	for (size_t i = 0; i < n; i++)
+		items[i] = &item;
+	d.reference = "LAG-2026-000001";
+	d.n_items = n;
+	d.items = items;
+	*len = tamwil__v1__record_disbursement__get_packed_size(&d);
+	buf = malloc(*len);
+	assert_non_null(buf);
+	tamwil__v1__record_disbursement__pack(&d, buf);
+	free(items);
+	return buf;
+}
+
+static void test_within_budget(void **state)
+{
+	Tamwil__V1__RecordDisbursement *d;
+	pbuf_budget b;
+	size_t len;
+	uint8_t *buf = many_items(10, &len);
+
+	(void)state;
+	pbuf_budget_init(&b, PBUF_BUDGET_DEFAULT);
+	d = tamwil__v1__record_disbursement__unpack(&b.alloc, len, buf);
+	assert_non_null(d);
+	assert_int_equal(d->n_items, 10);
+	assert_string_equal(d->reference, "LAG-2026-000001");
+	assert_true(b.used > 0);
+	tamwil__v1__record_disbursement__free_unpacked(d, &b.alloc);
+	assert_int_equal(b.used, 0);
+	assert_false(b.exhausted);
+	free(buf);
+}
+
+static void test_amplification_refused(void **state)
+{
+	Tamwil__V1__RecordDisbursement *d;
+	pbuf_budget b;
+	size_t len;
+	/* 32 000 items fit one frame (64 KB) but expand to megabytes. */
+	uint8_t *buf = many_items(32000, &len);
+
+	(void)state;
+	assert_true(len < 65535);
+	pbuf_budget_init(&b, PBUF_BUDGET_DEFAULT);
+	d = tamwil__v1__record_disbursement__unpack(&b.alloc, len, buf);
+	assert_null(d);
+	assert_true(b.exhausted);
+	/* A refused unpack gives back everything it had taken. */
+	assert_int_equal(b.used, 0);
+	free(buf);
+}
+
+static void test_tiny_budget(void **state)
+{
+	Tamwil__V1__RecordDisbursement *d;
+	pbuf_budget b;
+	size_t len;
+	uint8_t *buf = many_items(1, &len);
+
+	(void)state;
+	pbuf_budget_init(&b, 8);
+	d = tamwil__v1__record_disbursement__unpack(&b.alloc, len, buf);
+	assert_null(d);
+	assert_int_equal(b.used, 0);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_within_budget),
+	    cmocka_unit_test(test_amplification_refused),
+	    cmocka_unit_test(test_tiny_budget),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
