@@ -27,6 +27,9 @@ void config_defaults(config *cfg)
 	cfg->max_connections = 4096;
 	cfg->max_frame = 65535;
 	cfg->max_output = 1 << 20;
+	cfg->max_per_source = 512;
+	cfg->handshake_rate = 100;
+	cfg->handshake_burst = 500;
 	cfg->log_level = LOG_LEVEL_INFO;
 }
 
@@ -125,6 +128,18 @@ int config_set(config *cfg, const char *name, const char *value, char *err,
 		if (config_int(value, 65536, 1L << 30, &v) != 0)
 			goto bad;
 		cfg->max_output = (int)v;
+	} else if (strcmp(name, "max_per_source") == 0) {
+		if (config_int(value, 1, 1000000, &v) != 0)
+			goto bad;
+		cfg->max_per_source = (int)v;
+	} else if (strcmp(name, "handshake_rate") == 0) {
+		if (config_int(value, 1, 1000000, &v) != 0)
+			goto bad;
+		cfg->handshake_rate = (int)v;
+	} else if (strcmp(name, "handshake_burst") == 0) {
+		if (config_int(value, 1, 1000000, &v) != 0)
+			goto bad;
+		cfg->handshake_burst = (int)v;
 	} else if (strcmp(name, "log_level") == 0) {
 		if (log_level_parse(value, &cfg->log_level) != 0)
 			goto bad;
@@ -138,8 +153,9 @@ bad:
 		 "bad value '%s' for %s (state: a folder; listen: HOST:PORT; "
 		 "handshake_timeout: seconds up to 300; idle_timeout: seconds "
 		 "1-86400; max_connections: 1-1000000; max_frame: 1024-65535; "
-		 "max_output: 65536-1073741824; log_level: error, warn, info "
-		 "or debug)",
+		 "max_output: 65536-1073741824; max_per_source, "
+		 "handshake_rate, handshake_burst: 1-1000000; log_level: "
+		 "error, warn, info or debug)",
 		 value, name);
 	return -1;
 }

@@ -22,7 +22,10 @@ typedef struct config {
 	int idle_timeout_s;	  /* an established channel with no frame */
 	int max_connections;
 	int max_frame;	/* largest transport frame body accepted */
-	int max_output; /* bytes queued to a client before reading stops */
+	int max_output; /* bytes queued to a slow reader before reading stops */
+	int max_per_source;  /* connections one address may hold */
+	int handshake_rate;  /* handshakes per second per address */
+	int handshake_burst; /* handshakes an address may start at once */
 	enum log_level log_level;
 } config;
 

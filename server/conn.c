@@ -41,6 +41,7 @@ struct conn {
 	store_principal who;
 	ops_session sess; /* sess.who points at who */
 	char peer[NI_MAXHOST + NI_MAXSERV + 4];
+	struct sockaddr_storage addr; /* for the per-source limits */
 };
 
 static void conn_free(struct conn *c)
@@ -49,6 +50,7 @@ static void conn_free(struct conn *c)
 
 	LIST_REMOVE(c, link);
 	srv->nconns--;
+	limit_release(&srv->limits, (struct sockaddr *)&c->addr);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	if (c->bev != NULL)
@@ -359,11 +361,20 @@ static void conn_peer_name(const struct sockaddr *sa, socklen_t len, char *buf,
 		 port);
 }
 
+static int64_t conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int conn_accept(server *srv, int fd, const struct sockaddr *peer,
 		socklen_t peer_len)
 {
 	struct conn *c;
 	char name[NI_MAXHOST + NI_MAXSERV + 4];
+	enum limit_verdict verdict;
 
 	conn_peer_name(peer, peer_len, name, sizeof(name));
 	if (srv->nconns >= srv->cfg.max_connections || srv->stopping) {
@@ -373,9 +384,20 @@ int conn_accept(server *srv, int fd, const struct sockaddr *peer,
 		close(fd);
 		return -1;
 	}
+	verdict = limit_admit(&srv->limits, peer, conn_now_ms());
+	if (verdict != LIMIT_OK) {
+		log_warn("connection from %s refused: %s", name,
+			 limit_reason(verdict));
+		close(fd);
+		return -1;
+	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	if (c == NULL) {
+		limit_release(&srv->limits, peer);
 		goto fail;
+	}
+	if ((size_t)peer_len <= sizeof(c->addr))
+		memcpy(&c->addr, peer, (size_t)peer_len);
 	c->srv = srv;
 	snprintf(c->peer, sizeof(c->peer), "%s", name);
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);

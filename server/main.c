@@ -29,7 +29,9 @@ static const char main_usage[] =
     "usage: tamwild [--state DIR] [--listen HOST:PORT] [--config FILE]\n"
     "               [--handshake-timeout SECONDS] [--idle-timeout SECONDS]\n"
     "               [--max-connections N] [--max-frame BYTES]\n"
-    "               [--max-output BYTES] [--log-level LEVEL]\n"
+    "               [--max-output BYTES] [--max-per-source N]\n"
+    "               [--handshake-rate N] [--handshake-burst N]\n"
+    "               [--log-level LEVEL]\n"
     "       tamwild init --state DIR --admin PUBFILE --admin-name NAME\n"
     "       tamwild pubkey --state DIR\n"
     "       tamwild enrol --state DIR PUBFILE --name NAME --role ROLE "
@@ -308,6 +310,9 @@ int main(int argc, char **argv)
 	    {"max-frame", required_argument, NULL, 'F'},
 	    {"max-output", required_argument, NULL, 'O'},
 	    {"log-level", required_argument, NULL, 'L'},
+	    {"max-per-source", required_argument, NULL, 'P'},
+	    {"handshake-rate", required_argument, NULL, 'T'},
+	    {"handshake-burst", required_argument, NULL, 'B'},
 	    {"admin", required_argument, NULL, 'a'},
 	    {"admin-name", required_argument, NULL, 'n'},
 	    {"name", required_argument, NULL, 'N'},
@@ -339,6 +344,9 @@ int main(int argc, char **argv)
 		case 'F':
 		case 'O':
 		case 'L':
+		case 'P':
+		case 'T':
+		case 'B':
 			if (nflags == MAIN_MAX_FLAGS)
 				errx(2, "too many flags");
 			flags[nflags].name = opts[idx].name;

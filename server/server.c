@@ -145,6 +145,8 @@ int server_load(server *srv, const config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
 	LIST_INIT(&srv->conns);
+	limit_init(&srv->limits, cfg->max_per_source, cfg->handshake_rate,
+		   cfg->handshake_burst);
 	if (state_load_keys(cfg->state_dir, &srv->key, &srv->pub, &srv->data,
 			    err, sizeof(err)) != 0) {
 		log_error("%s", err);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "frame.h"
 #include "keyfile.h"
+#include "limit.h"
 #include "seal.h"
 #include "store.h"
 
@@ -30,6 +31,7 @@ typedef struct server {
 	keyfile_public pub; /* their public halves, with the data key */
 	keyfile_data data;  /* head office's data key pair */
 	seal_keys seal;	    /* at-rest and blind-index keys, from data */
+	limiter limits;	    /* per-source connections and handshakes */
 	LIST_HEAD(conn_list, conn) conns;
 	int nconns;
 	int stopping;

@@ -655,6 +655,43 @@ static void test_connection_limit(void **state)
 	check_still_serves(f);
 }
 
+/*
+ * With a burst of 2 handshakes and one more per second, a third
+ * connection at once is closed and logged; a client that waits its turn
+ * is served.
+ */
+static void test_handshake_rate_limit(void **state)
+{
+	struct fixture *f = *state;
+	const char *const extra[] = {"--handshake-timeout",
+				     LONG_HS,
+				     "--handshake-burst",
+				     "2",
+				     "--handshake-rate",
+				     "1",
+				     NULL};
+	int a, b, c;
+	int64_t t0;
+	long from;
+
+	start_daemon(f, extra);
+	a = h_tcp_connect(f->d.port, IO_MS);
+	b = h_tcp_connect(f->d.port, IO_MS);
+	assert_true(a >= 0 && b >= 0);
+	h_sleep_ms(100);
+	from = h_file_size(f->d.log);
+	t0 = h_now_ms();
+	c = h_tcp_connect(f->d.port, IO_MS);
+	assert_true(c >= 0);
+	check_closed_within(c, t0, PROMPT_MS, "handshake over the rate");
+	close(c);
+	check_log(f, from, "refused", "too many handshakes");
+	close(a);
+	close(b);
+	h_sleep_ms(1200);
+	check_still_serves(f);
+}
+
 /* One flipped bit in message 3 (the encrypted static key): closed, no answer.
  */
 static void test_raw_flipped_msg3(void **state)
@@ -835,6 +872,7 @@ int main(void)
 				      test_teardown),
 	    cmocka_unit_test_teardown(test_raw_truncated_frame, test_teardown),
 	    cmocka_unit_test_teardown(test_connection_limit, test_teardown),
+	    cmocka_unit_test_teardown(test_handshake_rate_limit, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_silent_client, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_msg3, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_transport,
