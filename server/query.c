@@ -103,7 +103,10 @@ static void query_fill(query_ctx *q, query_app *qa)
 	const store_application *a = &qa->row;
 
 	tamwil__v1__application__init(m);
-	query_name(q, a->beneficiary_id, qa->name, sizeof(qa->name));
+	/* Names are for head office; a region sees references and figures. */
+	qa->name[0] = '\0';
+	if (!query_is_coordinator(q))
+		query_name(q, a->beneficiary_id, qa->name, sizeof(qa->name));
 	m->reference = (char *)a->reference;
 	m->programme = (char *)a->programme;
 	m->region = (char *)a->region;
