@@ -1126,7 +1126,6 @@ static int ops_local_kind(const Tamwil__V1__Operation *op)
 {
 	switch (op->body_case) {
 	case TAMWIL__V1__OPERATION__BODY_CREATE_REGION:
-	case TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME:
 	case TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL:
 	case TAMWIL__V1__OPERATION__BODY_REVOKE_PRINCIPAL:
 		return 1;

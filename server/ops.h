@@ -41,7 +41,8 @@ int ops_apply(server *srv, ops_session *s,
  * office's machine (tamwild init, enrol, revoke): the first admin and any
  * local change of principals become log entries like every other
  * operation, and an auditor holding the server's public key can check
- * them. Only region, programme and principal operations are accepted.
+ * them. Only region and principal operations are accepted: programmes
+ * and applications are the decisions of people.
  * Returns 0 with *seq set, or -1 with a sentence in err.
  */
 int ops_apply_local(server *srv, Tamwil__V1__Operation *op, uint64_t *seq,

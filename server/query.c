@@ -695,52 +695,95 @@ out:
 	return rc;
 }
 
+/* A page of entries and their checkpoints, bounded by a frame. */
+typedef struct query_log_page {
+	ProtobufCBinaryData *entries;
+	Tamwil__V1__Checkpoint *cps;
+	Tamwil__V1__Checkpoint **cp_ptrs;
+	checkpoint *cp_rows;
+	uint8_t *buf;
+	size_t n, max, used;
+} query_log_page;
+
+/*
+ * Adds entry seq and the checkpoint of size seq + 1 to the page; 1 when
+ * the frame is full, 0 when added, -1 on failure.
+ */
+static int query_log_add(query_ctx *q, query_log_page *p, uint64_t seq)
+{
+	/* An entry costs its bytes, a checkpoint ~120; each ~4 of framing. */
+	size_t room = CHANNEL_MAX_PLAINTEXT - QUERY_PAGE_SLACK - p->used, len;
+	store_checkpoint row;
+
+	if (room < 256 || store_log_entry(q->srv->st, seq, p->buf + p->used,
+					  room - 256, &len) != 0)
+		return 1;
+	if (store_checkpoint_at(q->srv->st, seq + 1, &row) != 0)
+		return -1;
+	p->entries[p->n].data = p->buf + p->used;
+	p->entries[p->n].len = len;
+	p->cp_rows[p->n].size = row.size;
+	memcpy(p->cp_rows[p->n].root, row.root, sizeof(row.root));
+	p->cp_rows[p->n].time = row.time;
+	memcpy(p->cp_rows[p->n].sig, row.sig, sizeof(row.sig));
+	audit_checkpoint_message(&p->cp_rows[p->n], &p->cps[p->n]);
+	p->cp_ptrs[p->n] = &p->cps[p->n];
+	p->used += len + 4 + 128;
+	p->n++;
+	return 0;
+}
+
 /* A page of serialized entries from start, as many as fit one frame. */
 static int query_log_entries(query_ctx *q,
 			     const Tamwil__V1__LogEntriesRequest *m)
 {
 	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
 	Tamwil__V1__LogEntriesPage page = TAMWIL__V1__LOG_ENTRIES_PAGE__INIT;
-	enum { QUERY_LOG_PAGE = 1000 };
-	ProtobufCBinaryData *entries = NULL;
-	uint8_t *buf = malloc(CHANNEL_MAX_PLAINTEXT);
-	size_t used = 0, n = 0, len, max;
+	enum { QUERY_LOG_PAGE = 500 };
+	query_log_page p = {0};
 	uint64_t size;
 	int rc;
 
-	if (!query_may_read_log(q)) {
-		rc = query_refuse(q, E(PERMISSION_DENIED),
-				  "only auditors and admins read the log");
-		goto out;
-	}
-	max = m->max == 0 || m->max > QUERY_LOG_PAGE ? QUERY_LOG_PAGE : m->max;
-	entries = calloc(max, sizeof(*entries));
-	if (buf == NULL || entries == NULL ||
+	if (!query_may_read_log(q))
+		return query_refuse(q, E(PERMISSION_DENIED),
+				    "only auditors and admins read the log");
+	p.max =
+	    m->max == 0 || m->max > QUERY_LOG_PAGE ? QUERY_LOG_PAGE : m->max;
+	p.entries = calloc(p.max, sizeof(*p.entries));
+	p.cps = calloc(p.max, sizeof(*p.cps));
+	p.cp_ptrs = calloc(p.max, sizeof(Tamwil__V1__Checkpoint *));
+	p.cp_rows = calloc(p.max, sizeof(*p.cp_rows));
+	p.buf = malloc(CHANNEL_MAX_PLAINTEXT);
+	if (p.entries == NULL || p.cps == NULL || p.cp_ptrs == NULL ||
+	    p.cp_rows == NULL || p.buf == NULL ||
 	    store_log_size(q->srv->st, &size) != 0) {
 		rc = query_internal(q, "read the log");
 		goto out;
 	}
-	for (uint64_t seq = m->start; seq < size && n < max; seq++) {
-		size_t room = CHANNEL_MAX_PLAINTEXT - QUERY_PAGE_SLACK - used;
-		/* Each entry costs its bytes and up to 4 of tag and length. */
-		if (room < 8 || store_log_entry(q->srv->st, seq, buf + used,
-						room - 4, &len) != 0)
+	for (uint64_t seq = m->start; seq < size && p.n < p.max; seq++) {
+		rc = query_log_add(q, &p, seq);
+		if (rc < 0) {
+			rc = query_internal(q, "read the log");
+			goto out;
+		}
+		if (rc > 0)
 			break;
-		entries[n].data = buf + used;
-		entries[n].len = len;
-		used += len + 4;
-		n++;
 	}
-	page.n_entries = n;
-	page.entries = entries;
+	page.n_entries = p.n;
+	page.entries = p.entries;
+	page.n_checkpoints = p.n;
+	page.checkpoints = p.cp_ptrs;
 	page.tree_size = size;
 	resp.request_id = q->request_id;
 	resp.body_case = TAMWIL__V1__RESPONSE__BODY_LOG_ENTRIES;
 	resp.log_entries = &page;
 	rc = reply_pack(&resp, q->out, q->cap, q->len);
 out:
-	free(entries);
-	free(buf);
+	free(p.entries);
+	free(p.cps);
+	free(p.cp_ptrs);
+	free(p.cp_rows);
+	free(p.buf);
 	return rc;
 }
 
