@@ -15,6 +15,7 @@ struct cli_globals {
 	const char *key;	/* --key FILE */
 	const char *config;	/* --config FILE */
 	int json;		/* --json */
+	int csv;		/* --csv */
 	int timeout_ms;		/* --timeout SECONDS, in ms; 0: defaults */
 };
 

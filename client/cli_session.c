@@ -53,6 +53,7 @@ static int connect_with(const struct cli_globals *g,
 		goto out;
 	opt.server = s->server;
 	opt.server_noise_pk = server.noise_pk;
+	opt.server_data_pk = server.has_data ? server.data_pk : NULL;
 	opt.key = key;
 	opt.connect_timeout_ms = g->timeout_ms;
 	opt.io_timeout_ms = g->timeout_ms;
@@ -79,5 +80,18 @@ int cli_session_open(const struct cli_globals *g, tamwil_client **out)
 	if (cli_settings_resolve(g, CLI_NEED_ALL, s) == 0)
 		rc = connect_with(g, s, out);
 	free(s);
+	return rc;
+}
+
+int cli_session_run(const struct cli_globals *g,
+		    int (*fn)(tamwil_client *c, void *arg), void *arg)
+{
+	tamwil_client *c = NULL;
+	int rc;
+
+	if (cli_session_open(g, &c) != 0)
+		return CLI_EXIT_FAIL;
+	rc = fn(c, arg);
+	tamwil_client_close(c);
 	return rc;
 }

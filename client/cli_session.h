@@ -16,4 +16,11 @@
  */
 int cli_session_open(const struct cli_globals *g, tamwil_client **out);
 
+/*
+ * Opens a session, runs fn(client, arg) on it, and closes it. Returns
+ * fn's exit status, or CLI_EXIT_FAIL when the session did not open.
+ */
+int cli_session_run(const struct cli_globals *g,
+		    int (*fn)(tamwil_client *c, void *arg), void *arg);
+
 #endif

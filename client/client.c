@@ -17,20 +17,15 @@
 
 #include <sodium.h>
 
-#include "channel.h"
 #include "client_net.h"
+#include "client_private.h"
 #include "client_text.h"
-#include "frame.h"
-#include "tamwil-config.h"
-#include "tamwil.pb-c.h"
 
 #ifndef TAMWIL_VERSION
 #define TAMWIL_VERSION "unknown"
 #endif
 
 #define PROTOCOL_VERSION 1
-/* "[host]:port" with room to spare. */
-#define WHERE_MAX (TAMWIL_CONFIG_SERVER_MAX + 16)
 #define SERVER_KEY_HINT                                                        \
 	"(check server_key in client.conf, or ask head office for its "        \
 	"public key)"
@@ -42,24 +37,8 @@ enum phase {
 	PHASE_REQUEST /* any other exchange */
 };
 
-struct tamwil_client {
-	int fd;
-	int io_timeout_ms;
-	int hello_sent; /* message 3 has left with the first request */
-	int answered;	/* at least one Response came back */
-	int broken;	/* a failure left the channel unusable */
-	uint64_t next_id;
-	channel ch;
-	char where[WHERE_MAX]; /* "host:port", for sentences */
-	char fingerprint[KEYFILE_FINGERPRINT_LEN];
-	char server_version[64];
-	uint8_t frame[FRAME_HEADER_LEN + FRAME_MAX_BODY]; /* one wire frame */
-	uint8_t plain[FRAME_MAX_BODY]; /* the plaintext of one frame */
-};
-
-/* Fills err (may be NULL) with status and a sentence. */
-__attribute__((format(printf, 3, 4))) static void
-describe(tamwil_error *err, enum tamwil_status status, const char *fmt, ...)
+void client_describe(tamwil_error *err, enum tamwil_status status,
+		     const char *fmt, ...)
 {
 	char text[2 * TAMWIL_ERROR_MAX];
 	va_list ap;
@@ -73,13 +52,6 @@ describe(tamwil_error *err, enum tamwil_status status, const char *fmt, ...)
 	err->code = 0;
 	client_text_copy(err->message, sizeof(err->message), text);
 }
-
-/*
- * Fills err like describe() and evaluates to status, so that a failure
- * reads `return SET_ERROR(err, TAMWIL_ERR_..., "sentence", ...);`.
- */
-#define SET_ERROR(err, status, ...)                                            \
-	(describe((err), (status), __VA_ARGS__), (status))
 
 /* "30 s", "2.5 s" or "500 ms". */
 static void duration_text(int ms, char *buf, size_t cap)
@@ -237,6 +209,26 @@ static int handshake_start(tamwil_client *c, const tamwil_client_options *opt,
 	return read_server_hello(c, plen, err);
 }
 
+/*
+ * Copies the principal's keys into locked memory (operations are signed
+ * and identities sealed long after the options are gone) and the data
+ * key, if any.
+ */
+static int keep_keys(tamwil_client *c, const tamwil_client_options *opt,
+		     tamwil_error *err)
+{
+	c->secrets = sodium_malloc(sizeof(*c->secrets));
+	if (c->secrets == NULL)
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL, "out of memory");
+	memset(c->secrets, 0, sizeof(*c->secrets));
+	memcpy(&c->secrets->key, opt->key, sizeof(c->secrets->key));
+	if (opt->server_data_pk != NULL) {
+		memcpy(c->data_pk, opt->server_data_pk, sizeof(c->data_pk));
+		c->has_data_pk = 1;
+	}
+	return TAMWIL_OK;
+}
+
 int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
 			  tamwil_error *err)
 {
@@ -263,7 +255,9 @@ int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
 	    opt->io_timeout_ms > 0 ? opt->io_timeout_ms : TAMWIL_IO_TIMEOUT_MS;
 	keyfile_fingerprint(opt->key->noise_pk, opt->key->sign_pk,
 			    c->fingerprint);
-	rc = open_socket(c, opt, err);
+	rc = keep_keys(c, opt, err);
+	if (rc == TAMWIL_OK)
+		rc = open_socket(c, opt, err);
 	if (rc == TAMWIL_OK)
 		rc = handshake_start(c, opt, err);
 	if (rc != TAMWIL_OK) {
@@ -371,11 +365,11 @@ static int check_response(const tamwil_client *c, uint64_t id,
 				 c->where, (unsigned long long)resp->request_id,
 				 (unsigned long long)id);
 	if (resp->body_case == TAMWIL__V1__RESPONSE__BODY_ERROR) {
-		describe(err, TAMWIL_ERR_REFUSED, "%s",
-			 e != NULL && e->message != NULL &&
-				 e->message[0] != '\0'
-			     ? e->message
-			     : "the server gave no reason");
+		client_describe(err, TAMWIL_ERR_REFUSED, "%s",
+				e != NULL && e->message != NULL &&
+					e->message[0] != '\0'
+				    ? e->message
+				    : "the server gave no reason");
 		if (err != NULL)
 			err->code = e != NULL ? (int)e->code : 0;
 		return TAMWIL_ERR_REFUSED;
@@ -388,14 +382,8 @@ static int check_response(const tamwil_client *c, uint64_t id,
 	return TAMWIL_OK;
 }
 
-/*
- * One exchange: numbers req, sends it, waits for its Response within the
- * I/O deadline and checks it holds the expected body case. On TAMWIL_OK
- * the caller frees *out with tamwil__v1__response__free_unpacked(). Any
- * failure but a refusal marks the connection unusable.
- */
-static int client_call(tamwil_client *c, Tamwil__V1__Request *req, int expected,
-		       Tamwil__V1__Response **out, tamwil_error *err)
+int client_call(tamwil_client *c, Tamwil__V1__Request *req, int expected,
+		Tamwil__V1__Response **out, tamwil_error *err)
 {
 	int64_t deadline = net_now_ms() + c->io_timeout_ms;
 	Tamwil__V1__Response *resp = NULL;
@@ -474,6 +462,8 @@ void tamwil_client_close(tamwil_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	channel_clear(&c->ch);
+	if (c->secrets != NULL)
+		sodium_free(c->secrets); /* wipes the keys and the box key */
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }

@@ -27,6 +27,21 @@
  *             show(err.message);
  *     tamwil_client_close(c);
  *
+ * State changes are Operations (tamwil.proto), signed and sent by
+ * tamwil_client_operate():
+ *
+ *     Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
+ *     Tamwil__V1__ApproveApplication body =
+ *         TAMWIL__V1__APPROVE_APPLICATION__INIT;
+ *     Tamwil__V1__OperationResult *res;
+ *     body.reference = "LAG-2026-000123";
+ *     op.body_case = TAMWIL__V1__OPERATION__BODY_APPROVE_APPLICATION;
+ *     op.approve_application = &body;
+ *     if (tamwil_client_operate(c, &op, &res, &err) == TAMWIL_OK)
+ *             tamwil__v1__operation_result__free_unpacked(res, NULL);
+ *
+ * and queries are any other Request, through tamwil_client_call().
+ *
  * Texts the library hands back (error messages, whoami fields) are valid
  * UTF-8, truncated on a character boundary to fit their buffers.
  */
@@ -37,6 +52,8 @@
 #include <stdint.h>
 
 #include "keyfile.h"
+#include "signop.h"
+#include "tamwil.pb-c.h"
 
 #define TAMWIL_DEFAULT_PORT 7405
 #define TAMWIL_ERROR_MAX    512
@@ -71,9 +88,15 @@ typedef struct tamwil_error {
 typedef struct tamwil_client_options {
 	const char *server;		/* "host:port" or "host" (port 7405) */
 	const uint8_t *server_noise_pk; /* from the server's public key file */
-	const keyfile_secret *key;	/* this principal's keys */
-	int connect_timeout_ms;		/* 0: 10 000 */
-	int io_timeout_ms;		/* 0: 30 000 */
+	/*
+	 * Head office's data key, from the server's public key file when it
+	 * has one (keyfile_public.has_data, .data_pk); NULL: identities
+	 * cannot be sealed, everything else works.
+	 */
+	const uint8_t *server_data_pk;
+	const keyfile_secret *key; /* this principal's keys */
+	int connect_timeout_ms;	   /* 0: 10 000 */
+	int io_timeout_ms;	   /* 0: 30 000 */
 } tamwil_client_options;
 
 typedef struct tamwil_client tamwil_client;
@@ -96,8 +119,9 @@ typedef struct tamwil_whoami {
  *
  * Sentences: "cannot reach HOST:PORT: connection refused", "cannot resolve
  * HOST: ...", "no answer from HOST:PORT within 10 s", "server key mismatch:
- * ...". The options are only read during the call: the key may be wiped
- * as soon as it returns.
+ * ...". The options are only read during the call: the handle keeps its
+ * own copy of the key (and of the data key), in locked memory wiped by
+ * tamwil_client_close(), so the caller may wipe its copy at once.
  */
 int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
 			  tamwil_error *err);
@@ -119,6 +143,68 @@ int tamwil_client_whoami(tamwil_client *c, tamwil_whoami *out,
  * until tamwil_client_close().
  */
 const char *tamwil_client_server_version(const tamwil_client *c);
+
+/*
+ * Sends any request and waits for its answer: sets req's request_id on a
+ * copy (req itself is left as it was), and checks the answer's body is
+ * the one the schema pairs with the request's (the same field number in
+ * the two oneofs: get_application is answered by application, and so
+ * on). On TAMWIL_OK *resp is the answer, to free with
+ * tamwil__v1__response__free_unpacked(). An Error body is
+ * TAMWIL_ERR_REFUSED, err->code its ErrorCode and err->message its
+ * sentence, with *resp NULL; the connection stays usable. Other failures
+ * are as for tamwil_client_whoami().
+ */
+int tamwil_client_call(tamwil_client *c, const Tamwil__V1__Request *req,
+		       Tamwil__V1__Response **resp, tamwil_error *err);
+
+/*
+ * Prepares and signs an operation without sending it. When
+ * op->idempotency_key is empty, it gets a fresh random one held by the
+ * handle (valid until the next call that signs, or close; copy it to keep
+ * it); a non-empty key must be 16 bytes. When op->client_time is 0 it is
+ * set to now. Then op is packed, once, into *bytes (malloc'd: the caller
+ * frees it) and those exact bytes are signed with the principal's
+ * Ed25519 key into sig. Returns TAMWIL_OK, or TAMWIL_ERR_LOCAL (too large
+ * for one frame, out of memory, a signing failure).
+ */
+int tamwil_client_sign(tamwil_client *c, Tamwil__V1__Operation *op,
+		       uint8_t **bytes, size_t *len, uint8_t sig[SIGNOP_SIGLEN],
+		       tamwil_error *err);
+
+/*
+ * Sends operation bytes already signed (by tamwil_client_sign(), perhaps
+ * in an earlier run) as a SignedOperation with this principal's signing
+ * key, and waits for the result. The same bytes sent again are answered
+ * with the first result and result->replayed set: that is what makes a
+ * retry safe. On TAMWIL_OK *res is the result, to free with
+ * tamwil__v1__operation_result__free_unpacked(); a refusal is
+ * TAMWIL_ERR_REFUSED with err's code and sentence and *res NULL.
+ */
+int tamwil_client_send_signed(tamwil_client *c, const uint8_t *op, size_t len,
+			      const uint8_t sig[SIGNOP_SIGLEN],
+			      Tamwil__V1__OperationResult **res,
+			      tamwil_error *err);
+
+/*
+ * tamwil_client_sign() then tamwil_client_send_signed(): the usual way to
+ * apply an operation. op is changed as tamwil_client_sign() says.
+ */
+int tamwil_client_operate(tamwil_client *c, Tamwil__V1__Operation *op,
+			  Tamwil__V1__OperationResult **res, tamwil_error *err);
+
+/*
+ * Seals a beneficiary's identity for SubmitApplication.identity_box:
+ * packs id and boxes it (a 24-byte nonce, then crypto_box_easy_afternm)
+ * under the key shared by this principal's X25519 key and head office's
+ * data key, computed once per handle. On TAMWIL_OK *box (malloc'd, the
+ * caller frees it) holds *box_len bytes; the packed plaintext is wiped.
+ * TAMWIL_ERR_LOCAL when the server's key file gave no data key, when that
+ * key is unusable, or when memory runs out.
+ */
+int tamwil_client_seal_identity(tamwil_client *c,
+				const Tamwil__V1__Identity *id, uint8_t **box,
+				size_t *box_len, tamwil_error *err);
 
 /* Closes the connection and wipes its keys; NULL is fine. */
 void tamwil_client_close(tamwil_client *c);

@@ -4,13 +4,20 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "cli_admin.h"
 #include "cli_config.h"
+#include "cli_disburse.h"
 #include "cli_keys.h"
+#include "cli_ops.h"
+#include "cli_query.h"
+#include "cli_show.h"
+#include "cli_submit.h"
 #include "cli_util.h"
 #include "cli_whoami.h"
 
@@ -28,6 +35,20 @@ static const struct command commands[] = {
     {"keygen", cli_keygen_main, cli_keygen_usage},
     {"key", cli_key_main, cli_key_usage},
     {"whoami", cli_whoami_main, cli_whoami_usage},
+    {"region", cli_region_main, cli_region_usage},
+    {"programme", cli_programme_main, cli_programme_usage},
+    {"enrol", cli_enrol_main, cli_enrol_usage},
+    {"revoke", cli_revoke_main, cli_revoke_usage},
+    {"submit", cli_submit_main, cli_submit_usage},
+    {"withdraw", cli_withdraw_main, cli_withdraw_usage},
+    {"approve", cli_approve_main, cli_approve_usage},
+    {"reject", cli_reject_main, cli_reject_usage},
+    {"disburse", cli_disburse_main, cli_disburse_usage},
+    {"repay", cli_repay_main, cli_repay_usage},
+    {"show", cli_application_main, cli_application_usage},
+    {"list", cli_list_main, cli_list_usage},
+    {"budget", cli_budget_main, cli_budget_usage},
+    {"report", cli_report_main, cli_report_usage},
 };
 
 static void usage(FILE *out)
@@ -38,22 +59,51 @@ static void usage(FILE *out)
 	    "The regional client of Tamwil: talks to head office over an\n"
 	    "encrypted channel, as the principal of your key file.\n"
 	    "\n"
-	    "Commands:\n"
+	    "Your key:\n"
 	    "  keygen --out FILE [--protect]  make a new private key file\n"
 	    "  key public [FILE]              print your public key file, to\n"
 	    "                                 send to head office\n"
 	    "  whoami                         ask head office who your key "
 	    "is\n"
+	    "\n"
+	    "Applications:\n"
+	    "  submit --programme CODE ...    submit a beneficiary's "
+	    "application\n"
+	    "  withdraw REF                   withdraw it before a decision\n"
+	    "  approve REF [--amount AMOUNT]  approve it (approvers)\n"
+	    "  reject REF --reason TEXT       reject it (approvers)\n"
+	    "  disburse REF --amount AMOUNT   record a tranche handed over\n"
+	    "                                 (treasurers)\n"
+	    "  repay REF --amount AMOUNT      record a repayment (treasurers)\n"
+	    "  show REF                       an application and its history\n"
+	    "  list [FILTERS] [--all]         applications, filtered\n"
+	    "\n"
+	    "Figures:\n"
+	    "  budget                         programmes and their budget use\n"
+	    "  report --by GROUP              counts and amounts by region,\n"
+	    "                                 programme, sector, sex or "
+	    "category\n"
+	    "\n"
+	    "Set-up (admins):\n"
+	    "  region add CODE NAME           create a region (region list:\n"
+	    "                                 the regions)\n"
+	    "  programme add CODE ...         create a programme (programme\n"
+	    "                                 list: as budget)\n"
+	    "  enrol PUBFILE --role ROLE ...  enrol a principal's key\n"
+	    "  revoke PUBFILE                 revoke it\n"
+	    "\n"
 	    "  help [COMMAND]                 show help (also: COMMAND "
 	    "--help)\n"
 	    "\n"
-	    "Options (before the command):\n"
+	    "Options (before the command; --json and --csv also after it):\n"
 	    "  --server HOST[:PORT]   head office's address (port 7405 by\n"
 	    "                         default)\n"
 	    "  --server-key PUBFILE   head office's public key file\n"
 	    "  --key FILE             your private key file\n"
 	    "  --config FILE          the configuration file to read\n"
-	    "  --json                 print results as JSON\n"
+	    "  --json                 print results as JSON (amounts in minor\n"
+	    "                         units, next to \"currency\")\n"
+	    "  --csv                  print tables as CSV (RFC 4180)\n"
 	    "  --timeout SECONDS      wait this long for head office "
 	    "(default 30)\n"
 	    "  -h, --help             show this help\n"
@@ -75,6 +125,8 @@ static void usage(FILE *out)
 	    "  tamwil --server 10.0.0.5 --server-key server.pub --key "
 	    "fatima.key whoami\n"
 	    "  tamwil --json whoami\n"
+	    "  tamwil approve LAG-2026-000123 --amount \"35 000,00\"\n"
+	    "  tamwil --csv list --state approved --all > approved.csv\n"
 	    "\n"
 	    "Exit status: 0 done, 1 failed, 2 wrong usage.\n",
 	    out);
@@ -117,6 +169,7 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g)
 		OPT_KEY,
 		OPT_CONFIG,
 		OPT_JSON,
+		OPT_CSV,
 		OPT_TIMEOUT
 	};
 	static const struct option opts[] = {
@@ -125,6 +178,7 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g)
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"csv", no_argument, NULL, OPT_CSV},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -148,6 +202,9 @@ static int parse_globals(int argc, char **argv, struct cli_globals *g)
 			break;
 		case OPT_JSON:
 			g->json = 1;
+			break;
+		case OPT_CSV:
+			g->csv = 1;
 			break;
 		case OPT_TIMEOUT:
 			if (cli_parse_seconds(optarg, &g->timeout_ms) != 0)
@@ -187,6 +244,9 @@ int main(int argc, char **argv)
 	struct cli_globals g = {0};
 	int status;
 
+	/* Tables measure UTF-8 text whatever the user's locale. */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		setlocale(LC_CTYPE, "");
 	status = parse_globals(argc, argv, &g);
 	if (status >= 0)
 		return status;

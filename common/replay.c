@@ -566,10 +566,11 @@ static int replay_repay(replay *r, const Tamwil__V1__RecordRepayment *m)
 			     "record a repayment") ||
 	    (a = replay_need_app(r, m->reference)) == NULL)
 		return -1;
-	if (a->state != TAMWIL__V1__APPLICATION_STATE__STATE_DISBURSING &&
-	    a->state != TAMWIL__V1__APPLICATION_STATE__STATE_DISBURSED &&
+	if (a->state != TAMWIL__V1__APPLICATION_STATE__STATE_DISBURSED &&
 	    a->state != TAMWIL__V1__APPLICATION_STATE__STATE_REPAYING)
-		return replay_fail(r, "a repayment on %s before any tranche",
+		return replay_fail(r,
+				   "a repayment on %s before its grant was "
+				   "handed over in full",
 				   a->reference);
 	if (amount <= 0 || amount > a->disbursed - a->repaid)
 		return replay_fail(r,

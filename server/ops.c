@@ -58,9 +58,9 @@ static int ops_need_role(ops_ctx *c, const char *role, const char *what)
 {
 	if (ops_role_is(c, role))
 		return 0;
-	return reply_refuse(c->ref, E(PERMISSION_DENIED),
-			    "only an %s may %s; you are %s", role, what,
-			    c->who->role);
+	return reply_refuse(
+	    c->ref, E(PERMISSION_DENIED), "only %s %s may %s; you are %s",
+	    strchr("aeiou", role[0]) ? "an" : "a", role, what, c->who->role);
 }
 
 /* Refuses a store failure as internal, logging the detail. */
@@ -70,6 +70,15 @@ static int ops_internal(ops_ctx *c, const char *what)
 	return reply_refuse(c->ref, E(INTERNAL),
 			    "the server could not %s; nothing was changed",
 			    what);
+}
+
+/* "1 121 215,07 MAD": amounts in sentences people read. */
+static const char *ops_amount(int64_t minor, const char *currency,
+			      char buf[MONEY_TEXT_MAX])
+{
+	if (money_format(minor, currency, buf, MONEY_TEXT_MAX) < 0)
+		snprintf(buf, MONEY_TEXT_MAX, "%lld", (long long)minor);
+	return buf;
 }
 
 /* Checks a name-like text field: non-empty UTF-8 of at most max bytes. */
@@ -622,6 +631,7 @@ static int ops_approve(ops_ctx *c, const Tamwil__V1__ApproveApplication *m)
 	store_application a;
 	int64_t amount;
 	store_programme p;
+	char left[MONEY_TEXT_MAX];
 	int rc;
 
 	if (ops_need_role(c, "approver", "approve an application") ||
@@ -650,11 +660,12 @@ static int ops_approve(ops_ctx *c, const Tamwil__V1__ApproveApplication *m)
 				    p.code);
 	rc = store_programme_add_totals(c->srv->st, p.id, amount, 0);
 	if (rc == STORE_CONFLICT)
-		return reply_refuse(c->ref, E(BUDGET_EXCEEDED),
-				    "programme %s's envelope would be "
-				    "exceeded: it has %lld minor units left",
-				    p.code,
-				    (long long)(p.envelope - p.granted));
+		return reply_refuse(
+		    c->ref, E(BUDGET_EXCEEDED),
+		    "programme %s's envelope would be "
+		    "exceeded: it has %s left",
+		    p.code,
+		    ops_amount(p.envelope - p.granted, p.currency, left));
 	if (rc != 0)
 		return ops_internal(c, "update the programme's budget");
 	a.state = STORE_APPROVED;
@@ -685,6 +696,7 @@ static int ops_items(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m,
 		     const char *currency, store_item *items)
 {
 	int64_t sum = 0, line;
+	char a1[MONEY_TEXT_MAX], a2[MONEY_TEXT_MAX];
 
 	if (m->n_items > OPS_ITEMS_MAX)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
@@ -712,11 +724,20 @@ static int ops_items(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m,
 	if (m->method == TAMWIL__V1__DISBURSEMENT_METHOD__METHOD_EQUIPMENT &&
 	    sum != m->amount->minor)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
-				    "the equipment items add up to %lld minor "
-				    "units, not the tranche's %lld",
-				    (long long)sum,
-				    (long long)m->amount->minor);
+				    "the equipment items add up to %s, not the "
+				    "tranche's %s",
+				    ops_amount(sum, currency, a1),
+				    ops_amount(m->amount->minor, currency, a2));
 	return 0;
+}
+
+/* "cash", "cheque", "transfer" or "equipment", as people write them. */
+static const char *ops_method_name(int method)
+{
+	static const char *const names[] = {"?", "cash", "cheque", "transfer",
+					    "equipment"};
+
+	return method >= 1 && method <= 4 ? names[method] : "?";
 }
 
 static int ops_disburse(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m)
@@ -724,6 +745,7 @@ static int ops_disburse(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m)
 	store_item items[OPS_ITEMS_MAX];
 	store_application a;
 	char date[STORE_DATE_MAX], detail[STORE_TEXT_MAX];
+	char a1[MONEY_TEXT_MAX], a2[MONEY_TEXT_MAX];
 	int64_t total;
 
 	if (ops_need_role(c, "treasurer", "record a disbursement") ||
@@ -750,10 +772,10 @@ static int ops_disburse(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m)
 	if (money_add(a.disbursed, m->amount->minor, &total) != 0 ||
 	    total > a.granted)
 		return reply_refuse(c->ref, E(TRANCHE_ABOVE_GRANT),
-				    "tranches would exceed the %lld minor "
-				    "units granted (%lld already handed over)",
-				    (long long)a.granted,
-				    (long long)a.disbursed);
+				    "tranches would exceed the %s granted (%s "
+				    "already handed over)",
+				    ops_amount(a.granted, a.currency, a1),
+				    ops_amount(a.disbursed, a.currency, a2));
 	if (m->date[0] != '\0')
 		snprintf(date, sizeof(date), "%s", m->date);
 	else
@@ -767,12 +789,8 @@ static int ops_disburse(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m)
 		return ops_internal(c, "record the tranche");
 	a.disbursed = total;
 	a.state = total == a.granted ? STORE_DISBURSED : STORE_DISBURSING;
-	snprintf(
-	    detail, sizeof(detail), "%s %s",
-	    protobuf_c_enum_descriptor_get_value(
-		&tamwil__v1__disbursement_method__descriptor, (int)m->method)
-		->name,
-	    m->payment_reference);
+	snprintf(detail, sizeof(detail), "%s %s",
+		 ops_method_name((int)m->method), m->payment_reference);
 	return ops_save(c, &a, "disbursement", m->amount->minor, detail);
 }
 
@@ -780,6 +798,7 @@ static int ops_repay(ops_ctx *c, const Tamwil__V1__RecordRepayment *m)
 {
 	store_application a;
 	char date[STORE_DATE_MAX];
+	char a1[MONEY_TEXT_MAX], a2[MONEY_TEXT_MAX];
 	int64_t total;
 
 	if (ops_need_role(c, "treasurer", "record a repayment") ||
@@ -787,19 +806,19 @@ static int ops_repay(ops_ctx *c, const Tamwil__V1__RecordRepayment *m)
 	    ops_check_money(c, "the repayment", m->amount, a.currency, 0) ||
 	    ops_check_date(c, "the date", m->date, 1))
 		return -1;
-	if (a.state != STORE_DISBURSING && a.state != STORE_DISBURSED &&
-	    a.state != STORE_REPAYING)
+	/* Repayments start once the whole grant is handed over. */
+	if (a.state != STORE_DISBURSED && a.state != STORE_REPAYING)
 		return reply_refuse(c->ref, E(BAD_STATE),
-				    "application %s is %s: nothing was handed "
-				    "over to repay",
+				    "application %s is %s: repayments start "
+				    "once the whole grant is handed over",
 				    a.reference, ops_state_name(a.state));
 	if (money_add(a.repaid, m->amount->minor, &total) != 0 ||
 	    total > a.disbursed)
 		return reply_refuse(c->ref, E(REPAYMENT_ABOVE_DUE),
-				    "repayments would exceed the %lld minor "
-				    "units handed over (%lld already repaid)",
-				    (long long)a.disbursed,
-				    (long long)a.repaid);
+				    "repayments would exceed the %s handed "
+				    "over (%s already repaid)",
+				    ops_amount(a.disbursed, a.currency, a1),
+				    ops_amount(a.repaid, a.currency, a2));
 	if (m->date[0] != '\0')
 		snprintf(date, sizeof(date), "%s", m->date);
 	else
