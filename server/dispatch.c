@@ -79,6 +79,7 @@ static int dispatch_route(server *srv, ops_session *s,
 	case TAMWIL__V1__REQUEST__BODY_CHECKPOINT:
 	case TAMWIL__V1__REQUEST__BODY_INCLUSION:
 	case TAMWIL__V1__REQUEST__BODY_LOG_ENTRIES:
+	case TAMWIL__V1__REQUEST__BODY_SECURITY_EVENTS:
 		return query_answer(srv, s->who, req, out, out_cap, out_len);
 	case TAMWIL__V1__REQUEST__BODY_PING:
 		return dispatch_ping(req, out, out_cap, out_len);

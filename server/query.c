@@ -787,6 +787,84 @@ out:
 	return rc;
 }
 
+/* Security events, copied out of the store's rows. */
+typedef struct query_events_sec {
+	Tamwil__V1__SecurityEvent *v;
+	Tamwil__V1__SecurityEvent **ptrs;
+	struct query_sec_text {
+		char principal[STORE_NAME_MAX];
+		char peer[96];
+		char kind[32];
+		char reason[REPLY_MESSAGE_MAX];
+	} * text;
+	size_t n, cap;
+} query_events_sec;
+
+static int query_on_security(void *arg, int64_t time, const char *principal,
+			     const char *peer, const char *kind,
+			     const char *reason)
+{
+	query_events_sec *e = arg;
+	struct query_sec_text *t;
+
+	if (e->n == e->cap)
+		return 1;
+	t = &e->text[e->n];
+	snprintf(t->principal, sizeof(t->principal), "%s", principal);
+	snprintf(t->peer, sizeof(t->peer), "%s", peer);
+	snprintf(t->kind, sizeof(t->kind), "%s", kind);
+	snprintf(t->reason, sizeof(t->reason), "%s", reason);
+	tamwil__v1__security_event__init(&e->v[e->n]);
+	e->v[e->n].time = time;
+	e->v[e->n].principal = t->principal;
+	e->v[e->n].peer = t->peer;
+	e->v[e->n].kind = t->kind;
+	e->v[e->n].reason = t->reason;
+	e->ptrs[e->n] = &e->v[e->n];
+	e->n++;
+	return 0;
+}
+
+/* The newest security events, for auditors and admins. */
+static int query_security(query_ctx *q,
+			  const Tamwil__V1__SecurityEventsRequest *m)
+{
+	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
+	Tamwil__V1__SecurityEventList list =
+	    TAMWIL__V1__SECURITY_EVENT_LIST__INIT;
+	query_events_sec e = {0};
+	int rc;
+
+	if (!query_may_read_log(q))
+		return query_refuse(q, E(PERMISSION_DENIED),
+				    "only auditors and admins read the "
+				    "security events");
+	e.cap = m->limit == 0 ? 200 : m->limit > 1000 ? 1000 : m->limit;
+	e.v = calloc(e.cap, sizeof(*e.v));
+	e.ptrs = calloc(e.cap, sizeof(Tamwil__V1__SecurityEvent *));
+	e.text = calloc(e.cap, sizeof(*e.text));
+	if (e.v == NULL || e.ptrs == NULL || e.text == NULL) {
+		rc = query_refuse(q, E(INTERNAL), "out of memory");
+		goto out;
+	}
+	if (store_security_events(q->srv->st, m->since, (uint32_t)e.cap,
+				  query_on_security, &e) < 0) {
+		rc = query_internal(q, "list security events");
+		goto out;
+	}
+	list.n_events = e.n;
+	list.events = e.ptrs;
+	resp.request_id = q->request_id;
+	resp.body_case = TAMWIL__V1__RESPONSE__BODY_SECURITY_EVENTS;
+	resp.security_events = &list;
+	rc = reply_pack(&resp, q->out, q->cap, q->len);
+out:
+	free(e.v);
+	free(e.ptrs);
+	free(e.text);
+	return rc;
+}
+
 int query_answer(server *srv, const store_principal *who,
 		 const Tamwil__V1__Request *req, uint8_t *out, size_t out_cap,
 		 size_t *out_len)
@@ -810,6 +888,8 @@ int query_answer(server *srv, const store_principal *who,
 		return query_inclusion(&q, req->inclusion);
 	case TAMWIL__V1__REQUEST__BODY_LOG_ENTRIES:
 		return query_log_entries(&q, req->log_entries);
+	case TAMWIL__V1__REQUEST__BODY_SECURITY_EVENTS:
+		return query_security(&q, req->security_events);
 	default:
 		return query_refuse(&q, E(BAD_REQUEST), "not a query");
 	}

@@ -356,4 +356,15 @@ int store_security_event(store *st, int64_t time, int64_t principal_id,
 			 const char *peer, const char *kind,
 			 const char *reason);
 
+/*
+ * Calls fn for the security events since `since` (Unix seconds), newest
+ * first, at most limit of them; principal is "" for an unknown key.
+ * Returns 0, fn's non-zero value, or -1.
+ */
+typedef int (*store_security_fn)(void *arg, int64_t time, const char *principal,
+				 const char *peer, const char *kind,
+				 const char *reason);
+int store_security_events(store *st, int64_t since, uint32_t limit,
+			  store_security_fn fn, void *arg);
+
 #endif

@@ -32,6 +32,11 @@ static const char *const log_sql[STMT_COUNT] = {
     [STMT_SECURITY_ADD] =
 	"INSERT INTO security_events(time, principal_id, peer, kind,"
 	" reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_SECURITY_LIST] =
+	"SELECT e.time, coalesce(p.name, ''), e.peer, e.kind, e.reason"
+	" FROM security_events e LEFT JOIN principals p"
+	" ON p.id = e.principal_id WHERE e.time >= ?1"
+	" ORDER BY e.id DESC LIMIT ?2",
 };
 // NOLINTEND(bugprone-suspicious-missing-comma)
 
@@ -240,4 +245,40 @@ int store_security_event(store *st, int64_t time, int64_t principal_id,
 		return store_fail(st, "record security event");
 	}
 	return log_write(st, s, "record security event");
+}
+
+int store_security_events(store *st, int64_t since, uint32_t limit,
+			  store_security_fn fn, void *arg)
+{
+	sqlite3_stmt *s = log_stmt(st, STMT_SECURITY_LIST);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, since) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, limit) != SQLITE_OK) {
+		store_done(s);
+		return store_fail(st, "list security events");
+	}
+	for (;;) {
+		int step = sqlite3_step(s);
+
+		if (step == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (step != SQLITE_ROW) {
+			rc = store_fail(st, "list security events");
+			break;
+		}
+		rc = fn(arg, sqlite3_column_int64(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			(const char *)sqlite3_column_text(s, 3),
+			(const char *)sqlite3_column_text(s, 4));
+		if (rc != 0)
+			break;
+	}
+	store_done(s);
+	return rc;
 }

@@ -221,6 +221,57 @@ static void test_append_is_logarithmic(void **state)
 	assert_int_equal(nodes, 127);
 }
 
+struct seen {
+	int n;
+	char kinds[4][32];
+};
+
+static int on_event(void *arg, int64_t time, const char *principal,
+		    const char *peer, const char *kind, const char *reason)
+{
+	struct seen *s = arg;
+
+	(void)time;
+	(void)principal;
+	(void)peer;
+	(void)reason;
+	if (s->n == 4)
+		return 1;
+	snprintf(s->kinds[s->n++], sizeof(s->kinds[0]), "%s", kind);
+	return 0;
+}
+
+static void test_security_events(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = {0};
+
+	assert_int_equal(store_security_event(f->srv->st, 100, 0, "1.2.3.4:5",
+					      "unknown key", "ab12"),
+			 0);
+	assert_int_equal(store_security_event(f->srv->st, 200, 0, "1.2.3.4:6",
+					      "bad signature", "x"),
+			 0);
+	assert_int_equal(store_security_event(f->srv->st, 300, 0, "1.2.3.4:7",
+					      "wrong role", "y"),
+			 0);
+	/* Newest first, and `since` leaves older ones out. */
+	assert_int_equal(
+	    store_security_events(f->srv->st, 150, 10, on_event, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.kinds[0], "wrong role");
+	assert_string_equal(s.kinds[1], "bad signature");
+	/* The limit holds. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_security_events(f->srv->st, 0, 1, on_event, &s),
+			 0);
+	assert_int_equal(s.n, 1);
+	/* Security events are never log entries. */
+	uint64_t size;
+	assert_int_equal(store_log_size(f->srv->st, &size), 0);
+	assert_int_equal(size, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +282,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tampering_detected, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_append_is_logarithmic, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_security_events, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
