@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "merkle.h"
+#include "money.h"
 #include "pbuf.h"
 #include "role.h"
 #include "signop.h"
@@ -758,12 +759,16 @@ int replay_check_application(replay *r, const Tamwil__V1__ExportApplication *a,
 	    strcmp(a->currency, p->currency) ||
 	    a->requested != mine->requested || a->granted != mine->granted ||
 	    a->disbursed != mine->disbursed || a->repaid != mine->repaid) {
+		char g[MONEY_TEXT_MAX], d[MONEY_TEXT_MAX], rp[MONEY_TEXT_MAX];
+
+		money_format(mine->granted, p->currency, g, sizeof(g));
+		money_format(mine->disbursed, p->currency, d, sizeof(d));
+		money_format(mine->repaid, p->currency, rp, sizeof(rp));
 		snprintf(err, err_len,
 			 "application %s: the stated state or amounts differ "
-			 "from the log's (state %d, granted %lld, disbursed "
-			 "%lld, repaid %lld by the log)",
-			 a->reference, mine->state, (long long)mine->granted,
-			 (long long)mine->disbursed, (long long)mine->repaid);
+			 "from the log's (by the log: state %d, granted %s, "
+			 "disbursed %s, repaid %s)",
+			 a->reference, mine->state, g, d, rp);
 		return -1;
 	}
 	mine->checked = 1;
@@ -786,12 +791,16 @@ int replay_check_programme(replay *r, const Tamwil__V1__ExportProgramme *p,
 	if (strcmp(p->currency, mine->currency) != 0 ||
 	    p->envelope != mine->envelope || p->granted != mine->granted ||
 	    p->disbursed != mine->disbursed) {
+		char e[MONEY_TEXT_MAX], g[MONEY_TEXT_MAX], d[MONEY_TEXT_MAX];
+
+		money_format(mine->envelope, mine->currency, e, sizeof(e));
+		money_format(mine->granted, mine->currency, g, sizeof(g));
+		money_format(mine->disbursed, mine->currency, d, sizeof(d));
 		snprintf(err, err_len,
 			 "programme %s: the stated budget differs from the "
-			 "log's (envelope %lld, granted %lld, disbursed %lld "
-			 "by the log)",
-			 p->code, (long long)mine->envelope,
-			 (long long)mine->granted, (long long)mine->disbursed);
+			 "log's (by the log: envelope %s, granted %s, "
+			 "disbursed %s)",
+			 p->code, e, g, d);
 		return -1;
 	}
 	mine->checked = 1;

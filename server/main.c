@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "check.h"
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
@@ -37,6 +38,7 @@ static const char main_usage[] =
     "       tamwild enrol --state DIR PUBFILE --name NAME --role ROLE "
     "[--region CODE]\n"
     "       tamwild revoke --state DIR PUBFILE\n"
+    "       tamwild check --state DIR\n"
     "\n"
     "Runs the Tamwil head-office daemon in the foreground, or tends its\n"
     "state folder. Settings come from the flags, then from FILE (default\n"
@@ -243,6 +245,20 @@ static int main_revoke(const char *dir, const char *pubfile)
 	return 0;
 }
 
+/* Verifies a state folder; exit status 0 when sound, 1 when not. */
+static int main_check(const char *dir)
+{
+	server *srv;
+	int rc;
+
+	if (dir == NULL)
+		errx(2, "check needs --state DIR");
+	srv = main_load(dir);
+	rc = check_state(srv, stdout);
+	main_unload(srv);
+	return rc == 0 ? 0 : 1;
+}
+
 /* Defaults, then the config file, then the flags. Exits on bad input. */
 static void main_settings(config *cfg, const char *config_file,
 			  const struct main_flag *flags, int nflags)
@@ -399,5 +415,7 @@ int main(int argc, char **argv)
 		return main_enrol(state, arg, name, role, region);
 	if (strcmp(cmd, "revoke") == 0)
 		return main_revoke(state, arg);
+	if (strcmp(cmd, "check") == 0 && arg == NULL)
+		return main_check(state);
 	errx(2, "unknown command '%s' (see tamwild --help)", cmd);
 }

@@ -312,6 +312,12 @@ int store_report(store *st, enum store_group by, const char *programme,
 #define STORE_HASHLEN 32
 #define STORE_SIGLEN  64
 
+/*
+ * Runs SQLite's integrity_check: 0 when the database is sound, 1 with the
+ * first problem in msg (capacity cap) when not, -1 when it cannot run.
+ */
+int store_integrity(store *st, char *msg, size_t cap);
+
 /* Number of entries in the log: 0 or -1. */
 int store_log_size(store *st, uint64_t *size);
 

@@ -37,6 +37,7 @@ static const char *const log_sql[STMT_COUNT] = {
 	" FROM security_events e LEFT JOIN principals p"
 	" ON p.id = e.principal_id WHERE e.time >= ?1"
 	" ORDER BY e.id DESC LIMIT ?2",
+    [STMT_INTEGRITY] = "PRAGMA integrity_check(1)",
 };
 // NOLINTEND(bugprone-suspicious-missing-comma)
 
@@ -279,6 +280,26 @@ int store_security_events(store *st, int64_t since, uint32_t limit,
 		if (rc != 0)
 			break;
 	}
+	store_done(s);
+	return rc;
+}
+
+int store_integrity(store *st, char *msg, size_t cap)
+{
+	sqlite3_stmt *s = log_stmt(st, STMT_INTEGRITY);
+	const unsigned char *t;
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_fail(st, "integrity check");
+		goto out;
+	}
+	t = sqlite3_column_text(s, 0);
+	snprintf(msg, cap, "%s", t != NULL ? (const char *)t : "?");
+	rc = strcmp(msg, "ok") == 0 ? 0 : 1;
+out:
 	store_done(s);
 	return rc;
 }

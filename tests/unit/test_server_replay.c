@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "check.h"
 #include "keyfile.h"
 #include "ops.h"
 #include "replay.h"
@@ -428,6 +430,39 @@ static void test_removed_and_swapped_entries(void **state)
 	replay_free(r);
 }
 
+/* tamwild check: sound state passes; a changed row is named. */
+static void test_check_state(void **state)
+{
+	struct fixture *f = *state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	sqlite3 *db;
+
+	assert_non_null(out);
+	assert_int_equal(check_state(f->srv, out), 0);
+	fflush(out);
+	assert_non_null(strstr(text, "all checks passed"));
+	fclose(out);
+	free(text);
+	/* A tranche added behind the log's back. */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE applications SET disbursed ="
+				      " disbursed + 1 WHERE state = 5",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	text = NULL;
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	assert_int_equal(check_state(f->srv, out), 1);
+	fflush(out);
+	assert_non_null(strstr(text, "FAILED: application"));
+	fclose(out);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +474,7 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_removed_and_swapped_entries,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_state, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

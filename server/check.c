@@ -1,0 +1,163 @@
+/*
+ * tamwild check. It reads the log through the store one entry at a time,
+ * so its memory does not grow with the log; the replay keeps the state
+ * the log decides, which is what the database must equal.
+ */
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "money.h"
+#include "replay.h"
+#include "store.h"
+
+typedef struct check_ctx {
+	replay *r;
+	FILE *out;
+	char err[REPLAY_ERR_MAX];
+	int failed;
+	uint64_t applications;
+} check_ctx;
+
+/* Feeds every entry and its checkpoint to the replay. 0, 1 or -1. */
+static int check_log(server *srv, check_ctx *c)
+{
+	uint8_t *buf = malloc(AUDIT_ENTRY_MAX);
+	store_checkpoint row;
+	checkpoint cp;
+	uint64_t size;
+	size_t len;
+	int rc = -1;
+
+	if (buf == NULL || store_log_size(srv->st, &size) != 0)
+		goto out;
+	for (uint64_t seq = 0; seq < size; seq++) {
+		if (store_log_entry(srv->st, seq, buf, AUDIT_ENTRY_MAX, &len) ||
+		    store_checkpoint_at(srv->st, seq + 1, &row) != 0) {
+			snprintf(c->err, sizeof(c->err),
+				 "entry %llu or its checkpoint is missing",
+				 (unsigned long long)seq);
+			rc = 1;
+			goto out;
+		}
+		cp.size = row.size;
+		memcpy(cp.root, row.root, sizeof(cp.root));
+		cp.time = row.time;
+		memcpy(cp.sig, row.sig, sizeof(cp.sig));
+		if (replay_entry(c->r, buf, len, c->err, sizeof(c->err)) != 0 ||
+		    replay_checkpoint(c->r, &cp, c->err, sizeof(c->err)) != 0) {
+			rc = 1;
+			goto out;
+		}
+	}
+	fprintf(c->out, "log: %llu entries and their checkpoints verify\n",
+		(unsigned long long)size);
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static int check_on_application(void *arg, const store_application *a)
+{
+	Tamwil__V1__ExportApplication m = TAMWIL__V1__EXPORT_APPLICATION__INIT;
+	check_ctx *c = arg;
+
+	m.reference = (char *)a->reference;
+	m.state = (Tamwil__V1__ApplicationState)a->state;
+	m.programme = (char *)a->programme;
+	m.region = (char *)a->region;
+	m.currency = (char *)a->currency;
+	m.requested = a->requested;
+	m.granted = a->granted;
+	m.disbursed = a->disbursed;
+	m.repaid = a->repaid;
+	c->applications++;
+	if (replay_check_application(c->r, &m, c->err, sizeof(c->err)) != 0) {
+		c->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int check_on_programme(void *arg, const store_programme *p)
+{
+	Tamwil__V1__ExportProgramme m = TAMWIL__V1__EXPORT_PROGRAMME__INIT;
+	char env[MONEY_TEXT_MAX], gr[MONEY_TEXT_MAX], dis[MONEY_TEXT_MAX];
+	check_ctx *c = arg;
+
+	m.code = (char *)p->code;
+	m.currency = (char *)p->currency;
+	m.envelope = p->envelope;
+	m.granted = p->granted;
+	m.disbursed = p->disbursed;
+	if (replay_check_programme(c->r, &m, c->err, sizeof(c->err)) != 0) {
+		c->failed = 1;
+		return 1;
+	}
+	money_format(p->envelope, p->currency, env, sizeof(env));
+	money_format(p->granted, p->currency, gr, sizeof(gr));
+	money_format(p->disbursed, p->currency, dis, sizeof(dis));
+	fprintf(c->out,
+		"programme %s: envelope %s, granted %s, disbursed %s, "
+		"%llu beneficiaries\n",
+		p->code, env, gr, dis, (unsigned long long)p->beneficiaries);
+	return 0;
+}
+
+/* Compares the database's state with the replay's. 0, 1 or -1. */
+static int check_tables(server *srv, check_ctx *c)
+{
+	store_filter f = {0};
+	uint64_t total;
+	int rc;
+
+	f.limit = UINT32_MAX;
+	rc = store_programmes(srv->st, check_on_programme, c);
+	if (rc == 0)
+		rc = store_applications(srv->st, &f, check_on_application, c,
+					&total);
+	if (c->failed)
+		return 1;
+	if (rc != 0)
+		return -1;
+	if (replay_finish(c->r, c->err, sizeof(c->err)) != 0)
+		return 1;
+	fprintf(c->out,
+		"database: %llu applications and their programmes equal the "
+		"log's replay\n",
+		(unsigned long long)c->applications);
+	return 0;
+}
+
+int check_state(server *srv, FILE *out)
+{
+	check_ctx c = {0};
+	char msg[256];
+	int rc;
+
+	c.out = out;
+	rc = store_integrity(srv->st, msg, sizeof(msg));
+	if (rc != 0) {
+		fprintf(out, "database: integrity check failed: %s\n",
+			rc < 0 ? store_errmsg(srv->st) : msg);
+		return rc < 0 ? -1 : 1;
+	}
+	fprintf(out, "database: integrity check ok\n");
+	c.r = replay_new(srv->key.sign_pk);
+	if (c.r == NULL)
+		return -1;
+	rc = check_log(srv, &c);
+	if (rc == 0)
+		rc = check_tables(srv, &c);
+	if (rc > 0)
+		fprintf(out, "FAILED: %s\n", c.err);
+	else if (rc < 0)
+		fprintf(out, "FAILED: %s\n", store_errmsg(srv->st));
+	else
+		fprintf(out, "all checks passed\n");
+	replay_free(c.r);
+	return rc;
+}
