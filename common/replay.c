@@ -754,9 +754,10 @@ int replay_check_application(replay *r, const Tamwil__V1__ExportApplication *a,
 		return -1;
 	}
 	p = &r->programmes[mine->programme];
-	if ((int)a->state != mine->state || strcmp(a->programme, p->code) ||
-	    strcmp(a->region, mine->region) ||
-	    strcmp(a->currency, p->currency) ||
+	if ((int)a->state != mine->state ||
+	    strcmp(a->programme, p->code) != 0 ||
+	    strcmp(a->region, mine->region) != 0 ||
+	    strcmp(a->currency, p->currency) != 0 ||
 	    a->requested != mine->requested || a->granted != mine->granted ||
 	    a->disbursed != mine->disbursed || a->repaid != mine->repaid) {
 		char g[MONEY_TEXT_MAX], d[MONEY_TEXT_MAX], rp[MONEY_TEXT_MAX];
