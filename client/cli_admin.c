@@ -10,6 +10,7 @@
 #include "argparse.h"
 #include "cli_args.h"
 #include "cli_ops.h"
+#include "cli_opts.h"
 #include "cli_out.h"
 #include "cli_query.h"
 #include "cli_session.h"
@@ -39,19 +40,12 @@ static int parse_simple(const char *cmd, void (*usage)(FILE *out),
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     CLI_OUTPUT_OPTIONS,
 					     {NULL, 0, NULL, 0}};
+	const struct cli_opts p = {cmd, usage, opts, NULL, NULL};
 	struct cli_output o;
-	int c, rc;
+	int rc;
 
-	cli_output_init(&o, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&o, c))
-			continue;
-		if (c == 'h')
-			return cli_show_usage(usage);
-		return cli_bad_option(cmd, c, argv);
-	}
-	if ((rc = cli_output_format(cmd, &o, f)) >= 0)
+	if ((rc = cli_opts_read(&p, g, argc, argv, &o)) >= 0 ||
+	    (rc = cli_output_format(cmd, &o, f)) >= 0)
 		return rc;
 	return cli_arg_positionals(cmd, argc, argv, n, names, out);
 }
@@ -260,6 +254,47 @@ enum {
 	OPT_REGION
 };
 
+/* What programme_parse() reads: the programme and the raw values. */
+struct programme_args {
+	struct programme_add *p;
+	struct programme_raw r;
+};
+
+/* Takes one option of programme add; -1 or an exit status. */
+static int programme_take(void *arg, int c, const char *v)
+{
+	struct programme_args *a = arg;
+
+	switch (c) {
+	case OPT_NAME:
+		a->p->name = v;
+		break;
+	case OPT_CURRENCY:
+		a->r.currency = v;
+		break;
+	case OPT_ENVELOPE:
+		a->r.envelope = v;
+		break;
+	case OPT_CEILING:
+		a->r.ceiling = v;
+		break;
+	case OPT_START:
+		a->p->start = v;
+		break;
+	case OPT_END:
+		a->p->end = v;
+		break;
+	case OPT_TARGET:
+		a->r.target = v;
+		break;
+	case OPT_CATEGORY:
+		return add_category(a->p, v);
+	default:
+		break;
+	}
+	return -1;
+}
+
 /* Parses "add CODE [OPTIONS]" (argv[0] is "add"); -1 or an exit status. */
 static int programme_parse(const struct cli_globals *g, int argc, char **argv,
 			   struct programme_add *p)
@@ -277,52 +312,18 @@ static int programme_parse(const struct cli_globals *g, int argc, char **argv,
 	    CLI_OUTPUT_OPTIONS,
 	    {NULL, 0, NULL, 0}};
 	static const char *const names[] = {"a programme CODE"};
-	struct programme_raw r = {0};
+	struct programme_args a = {p, {0}};
+	const struct cli_opts o = {"programme", cli_programme_usage, opts,
+				   programme_take, &a};
 	struct cli_output out;
-	int c, rc;
+	int rc;
 
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		switch (c) {
-		case OPT_NAME:
-			p->name = optarg;
-			break;
-		case OPT_CURRENCY:
-			r.currency = optarg;
-			break;
-		case OPT_ENVELOPE:
-			r.envelope = optarg;
-			break;
-		case OPT_CEILING:
-			r.ceiling = optarg;
-			break;
-		case OPT_START:
-			p->start = optarg;
-			break;
-		case OPT_END:
-			p->end = optarg;
-			break;
-		case OPT_TARGET:
-			r.target = optarg;
-			break;
-		case OPT_CATEGORY:
-			if ((rc = add_category(p, optarg)) >= 0)
-				return rc;
-			break;
-		case 'h':
-			return cli_show_usage(cli_programme_usage);
-		default:
-			return cli_bad_option("programme", c, argv);
-		}
-	}
-	if ((rc = cli_output_format("programme", &out, &p->format)) >= 0 ||
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format("programme", &out, &p->format)) >= 0 ||
 	    (rc = cli_arg_positionals("programme", argc, argv, 1, names,
 				      &p->code)) >= 0)
 		return rc;
-	return programme_check(p, &r);
+	return programme_check(p, &a.r);
 }
 
 static int programme_add_run(tamwil_client *c, void *arg)
@@ -490,6 +491,26 @@ static int enrol_run(tamwil_client *c, void *arg)
 	return cli_ops_apply(c, &op, e->format, &p);
 }
 
+/* What cli_enrol_main() reads: the principal and the raw role. */
+struct enrol_args {
+	struct enrol *e;
+	const char *role;
+};
+
+/* Takes one option of enrol; -1. */
+static int enrol_take(void *arg, int c, const char *v)
+{
+	struct enrol_args *a = arg;
+
+	if (c == OPT_NAME)
+		a->e->name = v;
+	else if (c == OPT_ROLE)
+		a->role = v;
+	else if (c == OPT_REGION)
+		a->e->region = v;
+	return -1;
+}
+
 int cli_enrol_main(const struct cli_globals *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -502,30 +523,17 @@ int cli_enrol_main(const struct cli_globals *g, int argc, char **argv)
 	static const char *const names[] = {"a public key file PUBFILE"};
 	struct cli_output out;
 	struct enrol e;
-	const char *role = NULL;
-	int c, rc;
+	struct enrol_args a = {&e, NULL};
+	const struct cli_opts o = {"enrol", cli_enrol_usage, opts, enrol_take,
+				   &a};
+	int rc;
 
 	memset(&e, 0, sizeof(e));
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		if (c == OPT_NAME)
-			e.name = optarg;
-		else if (c == OPT_ROLE)
-			role = optarg;
-		else if (c == OPT_REGION)
-			e.region = optarg;
-		else if (c == 'h')
-			return cli_show_usage(cli_enrol_usage);
-		else
-			return cli_bad_option("enrol", c, argv);
-	}
-	if ((rc = cli_output_format("enrol", &out, &e.format)) >= 0 ||
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format("enrol", &out, &e.format)) >= 0 ||
 	    (rc = cli_arg_positionals("enrol", argc, argv, 1, names,
 				      &e.path)) >= 0 ||
-	    (rc = enrol_check(&e, role)) >= 0 ||
+	    (rc = enrol_check(&e, a.role)) >= 0 ||
 	    (rc = read_pub(e.path, &e.pub, e.fingerprint)) >= 0)
 		return rc;
 	return cli_session_run(g, enrol_run, &e);

@@ -11,6 +11,7 @@
 #include "argparse.h"
 #include "cli_args.h"
 #include "cli_ops.h"
+#include "cli_opts.h"
 #include "cli_out.h"
 #include "cli_session.h"
 #include "cli_util.h"
@@ -167,6 +168,41 @@ static int check(struct disburse *d, const char *amount, const char *method,
 	return check_items(d);
 }
 
+/* What parse() reads: the tranche and the raw values. */
+struct disburse_args {
+	struct disburse *d;
+	const char *amount, *method, *currency;
+};
+
+/* Takes one option of disburse; -1 or an exit status. */
+static int take(void *arg, int c, const char *v)
+{
+	struct disburse_args *a = arg;
+
+	switch (c) {
+	case OPT_AMOUNT:
+		a->amount = v;
+		break;
+	case OPT_METHOD:
+		a->method = v;
+		break;
+	case OPT_REFERENCE:
+		a->d->payment_reference = v;
+		break;
+	case OPT_DATE:
+		a->d->date = v;
+		break;
+	case OPT_ITEM:
+		return add_item(a->d, v);
+	case OPT_CURRENCY:
+		a->currency = v;
+		break;
+	default:
+		break;
+	}
+	return -1;
+}
+
 /* Parses the command line into d; -1 or an exit status. */
 static int parse(const struct cli_globals *g, int argc, char **argv,
 		 struct disburse *d)
@@ -182,45 +218,16 @@ static int parse(const struct cli_globals *g, int argc, char **argv,
 	    CLI_OUTPUT_OPTIONS,
 	    {NULL, 0, NULL, 0}};
 	static const char *const names[] = {"an application reference"};
-	const char *amount = NULL, *method = NULL, *currency = NULL;
+	struct disburse_args a = {d, NULL, NULL, NULL};
+	const struct cli_opts o = {CMD, cli_disburse_usage, opts, take, &a};
 	struct cli_output out;
-	int c, rc;
+	int rc;
 
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		switch (c) {
-		case OPT_AMOUNT:
-			amount = optarg;
-			break;
-		case OPT_METHOD:
-			method = optarg;
-			break;
-		case OPT_REFERENCE:
-			d->payment_reference = optarg;
-			break;
-		case OPT_DATE:
-			d->date = optarg;
-			break;
-		case OPT_ITEM:
-			if ((rc = add_item(d, optarg)) >= 0)
-				return rc;
-			break;
-		case OPT_CURRENCY:
-			currency = optarg;
-			break;
-		case 'h':
-			return cli_show_usage(cli_disburse_usage);
-		default:
-			return cli_bad_option(CMD, c, argv);
-		}
-	}
-	if ((rc = cli_output_format(CMD, &out, &d->format)) >= 0 ||
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format(CMD, &out, &d->format)) >= 0 ||
 	    (rc = cli_arg_positionals(CMD, argc, argv, 1, names, &d->ref)) >= 0)
 		return rc;
-	return check(d, amount, method, currency);
+	return check(d, a.amount, a.method, a.currency);
 }
 
 /* Sends the tranche on c; an exit status. */

@@ -11,6 +11,7 @@
 #include "argparse.h"
 #include "cli_args.h"
 #include "cli_json.h"
+#include "cli_opts.h"
 #include "cli_session.h"
 #include "cli_table.h"
 #include "cli_util.h"
@@ -207,6 +208,28 @@ struct decision {
 	char currency[4]; /* "" until known */
 };
 
+/* What parse_decision() reads: the decision and the raw values. */
+struct decision_args {
+	struct decision *d;
+	const char *amount, *currency;
+};
+
+/* Takes one option of a decision command; -1. */
+static int decision_take(void *arg, int c, const char *v)
+{
+	struct decision_args *a = arg;
+
+	if (c == OPT_AMOUNT)
+		a->amount = v;
+	else if (c == OPT_CURRENCY)
+		a->currency = v;
+	else if (c == OPT_REASON)
+		a->d->reason = v;
+	else if (c == OPT_DATE)
+		a->d->date = v;
+	return -1;
+}
+
 /*
  * Parses the options of a decision command; which says which of
  * --amount, --reason and --date it takes. Returns -1 to go on, or an exit
@@ -218,42 +241,26 @@ static int parse_decision(const char *cmd, void (*usage)(FILE *out),
 			  struct decision *d)
 {
 	static const char *const names[] = {"an application reference"};
-	const char *amount = NULL, *currency = NULL;
+	struct decision_args a = {d, NULL, NULL};
+	const struct cli_opts o = {cmd, usage, opts, decision_take, &a};
 	struct cli_output out;
-	int c, rc;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		if (c == OPT_AMOUNT)
-			amount = optarg;
-		else if (c == OPT_CURRENCY)
-			currency = optarg;
-		else if (c == OPT_REASON)
-			d->reason = optarg;
-		else if (c == OPT_DATE)
-			d->date = optarg;
-		else if (c == 'h')
-			return cli_show_usage(usage);
-		else
-			return cli_bad_option(cmd, c, argv);
-	}
-	if ((rc = cli_output_format(cmd, &out, &d->format)) >= 0 ||
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format(cmd, &out, &d->format)) >= 0 ||
 	    (rc = cli_arg_positionals(cmd, argc, argv, 1, names, &d->ref)) >=
 		0 ||
 	    (rc = cli_arg_text(cmd, "the reference", d->ref)) >= 0 ||
 	    (rc = cli_arg_text(cmd, "--reason", d->reason)) >= 0)
 		return rc;
-	if (amount != NULL &&
-	    (rc = cli_arg_amount(cmd, "--amount", amount, 0, &d->amount)) >= 0)
+	if (a.amount != NULL && (rc = cli_arg_amount(cmd, "--amount", a.amount,
+						     0, &d->amount)) >= 0)
 		return rc;
-	d->has_amount = amount != NULL;
-	if (currency != NULL &&
-	    (rc = cli_arg_currency(cmd, "--currency", currency, d->currency)) >=
-		0)
+	d->has_amount = a.amount != NULL;
+	if (a.currency != NULL &&
+	    (rc = cli_arg_currency(cmd, "--currency", a.currency,
+				   d->currency)) >= 0)
 		return rc;
 	if (d->date != NULL &&
 	    (rc = cli_arg_date(cmd, "--date", d->date, NULL)) >= 0)

@@ -10,6 +10,7 @@
 #include "argparse.h"
 #include "cli_args.h"
 #include "cli_json.h"
+#include "cli_opts.h"
 #include "cli_session.h"
 #include "cli_table.h"
 #include "cli_util.h"
@@ -22,21 +23,13 @@ static int parse_plain(const char *cmd, void (*usage)(FILE *out),
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     CLI_OUTPUT_OPTIONS,
 					     {NULL, 0, NULL, 0}};
+	const struct cli_opts o = {cmd, usage, opts, NULL, NULL};
 	struct cli_output out;
-	int c;
+	int rc;
 
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		if (c == 'h')
-			return cli_show_usage(usage);
-		return cli_bad_option(cmd, c, argv);
-	}
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'",
-				       argv[optind]);
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_arg_positionals(cmd, argc, argv, 0, NULL, NULL)) >= 0)
+		return rc;
 	return cli_output_format(cmd, &out, f);
 }
 
@@ -405,6 +398,26 @@ static int report_run(tamwil_client *c, void *arg)
 
 enum { OPT_BY = 256, OPT_PROGRAMME, OPT_REGION };
 
+/* What report_parse() reads: the report and the raw --by. */
+struct report_args {
+	struct report *r;
+	const char *by;
+};
+
+/* Takes one option of report; -1. */
+static int report_take(void *arg, int c, const char *v)
+{
+	struct report_args *a = arg;
+
+	if (c == OPT_BY)
+		a->by = v;
+	else if (c == OPT_PROGRAMME)
+		a->r->req.programme = (char *)v;
+	else if (c == OPT_REGION)
+		a->r->req.region = (char *)v;
+	return -1;
+}
+
 /* Parses the command line into r; -1 or an exit status. */
 static int report_parse(const struct cli_globals *g, int argc, char **argv,
 			struct report *r)
@@ -416,36 +429,22 @@ static int report_parse(const struct cli_globals *g, int argc, char **argv,
 	    {"help", no_argument, NULL, 'h'},
 	    CLI_OUTPUT_OPTIONS,
 	    {NULL, 0, NULL, 0}};
-	const char *by = NULL;
+	struct report_args a = {r, NULL};
+	const struct cli_opts o = {"report", cli_report_usage, opts,
+				   report_take, &a};
 	struct cli_output out;
-	int c, rc;
+	int rc;
 
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		if (c == OPT_BY)
-			by = optarg;
-		else if (c == OPT_PROGRAMME)
-			r->req.programme = optarg;
-		else if (c == OPT_REGION)
-			r->req.region = optarg;
-		else if (c == 'h')
-			return cli_show_usage(cli_report_usage);
-		else
-			return cli_bad_option("report", c, argv);
-	}
-	if ((rc = cli_output_format("report", &out, &r->format)) >= 0)
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format("report", &out, &r->format)) >= 0 ||
+	    (rc = cli_arg_positionals("report", argc, argv, 0, NULL, NULL)) >=
+		0)
 		return rc;
-	if (optind < argc)
-		return cli_usage_error("report", "unexpected argument '%s'",
-				       argv[optind]);
-	if (by == NULL)
+	if (a.by == NULL)
 		return cli_usage_error("report", "report needs --by "
 						 "region|programme|sector|"
 						 "sex|category");
-	if ((rc = cli_arg_enum("report", "--by", by,
+	if ((rc = cli_arg_enum("report", "--by", a.by,
 			       &tamwil__v1__report_group__descriptor, "GROUP_",
 			       &r->by)) >= 0 ||
 	    (rc = cli_arg_text("report", "--programme", r->req.programme)) >=

@@ -10,6 +10,7 @@
 #include "argparse.h"
 #include "cli_args.h"
 #include "cli_json.h"
+#include "cli_opts.h"
 #include "cli_out.h"
 #include "cli_session.h"
 #include "cli_table.h"
@@ -368,20 +369,14 @@ int cli_application_main(const struct cli_globals *g, int argc, char **argv)
 					     CLI_OUTPUT_OPTIONS,
 					     {NULL, 0, NULL, 0}};
 	static const char *const names[] = {"an application reference"};
+	const struct cli_opts o = {"show", cli_application_usage, opts, NULL,
+				   NULL};
 	struct cli_output out;
 	struct show s = {CLI_TEXT, NULL};
-	int c, rc;
+	int rc;
 
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		if (c == 'h')
-			return cli_show_usage(cli_application_usage);
-		return cli_bad_option("show", c, argv);
-	}
-	if ((rc = cli_output_format("show", &out, &s.format)) >= 0 ||
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format("show", &out, &s.format)) >= 0 ||
 	    (rc = cli_arg_positionals("show", argc, argv, 1, names, &s.ref)) >=
 		0 ||
 	    (rc = cli_arg_text("show", "the reference", s.ref)) >= 0)
@@ -617,6 +612,54 @@ static int list_filters(struct list *l, const struct list_raw *r)
 	return -1;
 }
 
+/* What list_parse() reads: the list and the raw filters. */
+struct list_args {
+	struct list *l;
+	struct list_raw r;
+};
+
+/* Takes one option of list; -1. */
+static int list_take(void *arg, int c, const char *v)
+{
+	struct list_args *a = arg;
+
+	switch (c) {
+	case OPT_REGION:
+		a->l->req.region = (char *)v;
+		break;
+	case OPT_PROGRAMME:
+		a->l->req.programme = (char *)v;
+		break;
+	case OPT_SECTOR:
+		a->l->req.sector = (char *)v;
+		break;
+	case OPT_STATE:
+		a->r.state = v;
+		break;
+	case OPT_CATEGORY:
+		a->r.category = v;
+		break;
+	case OPT_SEX:
+		a->r.sex = v;
+		break;
+	case OPT_FROM:
+		a->r.from = v;
+		break;
+	case OPT_TO:
+		a->r.to = v;
+		break;
+	case OPT_PAGE_SIZE:
+		a->r.page_size = v;
+		break;
+	case OPT_ALL:
+		a->l->all = 1;
+		break;
+	default:
+		break;
+	}
+	return -1;
+}
+
 /* Parses the command line into l; -1 or an exit status. */
 static int list_parse(const struct cli_globals *g, int argc, char **argv,
 		      struct list *l)
@@ -635,62 +678,20 @@ static int list_parse(const struct cli_globals *g, int argc, char **argv,
 	    {"help", no_argument, NULL, 'h'},
 	    CLI_OUTPUT_OPTIONS,
 	    {NULL, 0, NULL, 0}};
-	struct list_raw r = {0};
+	struct list_args a = {l, {0}};
+	const struct cli_opts o = {"list", cli_list_usage, opts, list_take, &a};
 	struct cli_output out;
-	int c, rc;
+	int rc;
 
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c))
-			continue;
-		switch (c) {
-		case OPT_REGION:
-			l->req.region = optarg;
-			break;
-		case OPT_PROGRAMME:
-			l->req.programme = optarg;
-			break;
-		case OPT_SECTOR:
-			l->req.sector = optarg;
-			break;
-		case OPT_STATE:
-			r.state = optarg;
-			break;
-		case OPT_CATEGORY:
-			r.category = optarg;
-			break;
-		case OPT_SEX:
-			r.sex = optarg;
-			break;
-		case OPT_FROM:
-			r.from = optarg;
-			break;
-		case OPT_TO:
-			r.to = optarg;
-			break;
-		case OPT_PAGE_SIZE:
-			r.page_size = optarg;
-			break;
-		case OPT_ALL:
-			l->all = 1;
-			break;
-		case 'h':
-			return cli_show_usage(cli_list_usage);
-		default:
-			return cli_bad_option("list", c, argv);
-		}
-	}
-	if ((rc = cli_output_format("list", &out, &l->format)) >= 0)
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format("list", &out, &l->format)) >= 0 ||
+	    (rc = cli_arg_positionals("list", argc, argv, 0, NULL, NULL)) >= 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage_error("list", "unexpected argument '%s'",
-				       argv[optind]);
 	if ((rc = cli_arg_text("list", "--region", l->req.region)) >= 0 ||
 	    (rc = cli_arg_text("list", "--programme", l->req.programme)) >= 0 ||
 	    (rc = cli_arg_text("list", "--sector", l->req.sector)) >= 0)
 		return rc;
-	return list_filters(l, &r);
+	return list_filters(l, &a.r);
 }
 
 int cli_list_main(const struct cli_globals *g, int argc, char **argv)

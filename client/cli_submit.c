@@ -14,6 +14,7 @@
 #include "argparse.h"
 #include "cli_args.h"
 #include "cli_ops.h"
+#include "cli_opts.h"
 #include "cli_out.h"
 #include "cli_session.h"
 #include "cli_util.h"
@@ -218,9 +219,18 @@ enum {
 	OPT_CURRENCY
 };
 
-/* Stores the value of option c; 0, or -1 for an option not of this list. */
-static int store(struct submit *s, struct raw *r, int c, const char *v)
+/* What parse() reads: the application and the raw values. */
+struct submit_args {
+	struct submit *s;
+	struct raw r;
+};
+
+/* Stores the value of option c (one of this list); -1. */
+static int store(void *arg, int c, const char *v)
 {
+	struct submit_args *a = arg;
+	struct submit *s = a->s;
+	struct raw *r = &a->r;
 	const char **slots[] = {
 	    [OPT_PROGRAMME - OPT_PROGRAMME] = &s->programme,
 	    [OPT_REGION - OPT_PROGRAMME] = &s->region,
@@ -240,10 +250,9 @@ static int store(struct submit *s, struct raw *r, int c, const char *v)
 	    [OPT_ADDRESS - OPT_PROGRAMME] = &s->address,
 	    [OPT_CURRENCY - OPT_PROGRAMME] = &r->currency};
 
-	if (c < OPT_PROGRAMME || c > OPT_CURRENCY)
-		return -1;
-	*slots[c - OPT_PROGRAMME] = v;
-	return 0;
+	if (c >= OPT_PROGRAMME && c <= OPT_CURRENCY)
+		*slots[c - OPT_PROGRAMME] = v;
+	return -1;
 }
 
 /* Parses the command line into s; -1 or an exit status. */
@@ -271,25 +280,16 @@ static int parse(const struct cli_globals *g, int argc, char **argv,
 	    {"help", no_argument, NULL, 'h'},
 	    CLI_OUTPUT_OPTIONS,
 	    {NULL, 0, NULL, 0}};
-	struct raw r = {0};
+	struct submit_args a = {s, {0}};
+	const struct cli_opts o = {CMD, cli_submit_usage, opts, store, &a};
 	struct cli_output out;
-	int c, rc;
+	int rc;
 
-	cli_output_init(&out, g);
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_output_option(&out, c) || store(s, &r, c, optarg) == 0)
-			continue;
-		if (c == 'h')
-			return cli_show_usage(cli_submit_usage);
-		return cli_bad_option(CMD, c, argv);
-	}
-	if ((rc = cli_output_format(CMD, &out, &s->format)) >= 0)
+	if ((rc = cli_opts_read(&o, g, argc, argv, &out)) >= 0 ||
+	    (rc = cli_output_format(CMD, &out, &s->format)) >= 0 ||
+	    (rc = cli_arg_positionals(CMD, argc, argv, 0, NULL, NULL)) >= 0)
 		return rc;
-	if (optind < argc)
-		return cli_usage_error(CMD, "unexpected argument '%s'",
-				       argv[optind]);
-	return check(s, &r);
+	return check(s, &a.r);
 }
 
 /*

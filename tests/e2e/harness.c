@@ -53,8 +53,7 @@ void h_sleep_ms(int ms)
 		;
 }
 
-/* Milliseconds left until deadline, never below zero or above INT_MAX. */
-static int h_left_ms(int64_t deadline)
+int h_left_ms(int64_t deadline)
 {
 	int64_t left = deadline - h_now_ms();
 
@@ -330,24 +329,32 @@ static void h_drain(int *fd, char *buf, size_t cap, size_t *len)
 	buf[*len] = '\0';
 }
 
-/* Reads both pipes of p until they close or the deadline passes. */
-static void h_read_output(h_proc *p, int64_t deadline, h_result *r)
+/* An h_drain_fn into an h_result's fixed buffers. */
+static void h_drain_result(void *arg, int stream, int *fd)
+{
+	h_result *r = arg;
+
+	if (stream == 1)
+		h_drain(fd, r->out, sizeof(r->out), &r->out_len);
+	else
+		h_drain(fd, r->err, sizeof(r->err), &r->err_len);
+}
+
+void h_proc_read(h_proc *p, int64_t deadline_ms, h_drain_fn drain, void *arg)
 {
 	while (p->out_fd >= 0 || p->err_fd >= 0) {
 		struct pollfd pfd[2] = {{.fd = p->out_fd, .events = POLLIN},
 					{.fd = p->err_fd, .events = POLLIN}};
-		int n = poll(pfd, 2, h_left_ms(deadline));
+		int n = poll(pfd, 2, h_left_ms(deadline_ms));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return;
 		if (pfd[0].revents != 0)
-			h_drain(&p->out_fd, r->out, sizeof(r->out),
-				&r->out_len);
+			drain(arg, 1, &p->out_fd);
 		if (pfd[1].revents != 0)
-			h_drain(&p->err_fd, r->err, sizeof(r->err),
-				&r->err_len);
+			drain(arg, 2, &p->err_fd);
 	}
 }
 
@@ -376,19 +383,13 @@ static int h_reap(pid_t pid, int64_t deadline, int *wstatus)
 	return 1;
 }
 
-int h_collect(h_proc *p, int64_t deadline_ms, h_result *r)
+int h_proc_end(h_proc *p, int64_t deadline_ms, int *exited, int *status,
+	       int64_t *elapsed_ms)
 {
 	int wstatus = 0;
-	int reaped;
+	int reaped = h_reap(p->pid, deadline_ms, &wstatus);
 
-	r->out_len = r->err_len = 0;
-	r->out[0] = r->err[0] = '\0';
-	r->exited = 0;
-	r->status = -1;
-	r->timed_out = 0;
-	h_read_output(p, deadline_ms, r);
-	reaped = h_reap(p->pid, deadline_ms, &wstatus);
-	r->elapsed_ms = h_now_ms() - p->started_ms;
+	*elapsed_ms = h_now_ms() - p->started_ms;
 	if (p->out_fd >= 0)
 		close(p->out_fd);
 	if (p->err_fd >= 0)
@@ -397,9 +398,26 @@ int h_collect(h_proc *p, int64_t deadline_ms, h_result *r)
 	p->pid = -1;
 	if (reaped < 0)
 		return -1;
+	*exited = WIFEXITED(wstatus);
+	*status = *exited ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus);
+	return reaped;
+}
+
+int h_collect(h_proc *p, int64_t deadline_ms, h_result *r)
+{
+	int reaped;
+
+	r->out_len = r->err_len = 0;
+	r->out[0] = r->err[0] = '\0';
+	r->exited = 0;
+	r->status = -1;
+	r->timed_out = 0;
+	h_proc_read(p, deadline_ms, h_drain_result, r);
+	reaped =
+	    h_proc_end(p, deadline_ms, &r->exited, &r->status, &r->elapsed_ms);
+	if (reaped < 0)
+		return -1;
 	r->timed_out = reaped == 1;
-	r->exited = WIFEXITED(wstatus);
-	r->status = r->exited ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus);
 	return 0;
 }
 

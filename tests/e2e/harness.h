@@ -38,6 +38,12 @@ int64_t h_now_ms(void);
 /* Sleeps ms milliseconds (restarting after signals). */
 void h_sleep_ms(int ms);
 
+/*
+ * Milliseconds left until deadline (an h_now_ms() time), never below zero
+ * or above INT_MAX.
+ */
+int h_left_ms(int64_t deadline);
+
 /* The daemon's and the client's paths from env TAMWILD / TAMWIL, or NULL. */
 const char *h_tamwild_path(void);
 const char *h_tamwil_path(void);
@@ -103,6 +109,31 @@ int h_spawn(h_proc *p, const char *const argv[], const char *const env[]);
  * releases p. Returns 0 when the child was reaped, -1 on a local failure.
  */
 int h_collect(h_proc *p, int64_t deadline_ms, h_result *r);
+
+/*
+ * Called by h_proc_read() when the child's stdout (stream 1) or stderr
+ * (stream 2) has something on *fd: reads what is there and, at end of
+ * stream, closes *fd and sets it to -1.
+ */
+typedef void (*h_drain_fn)(void *arg, int stream, int *fd);
+
+/*
+ * Hands p's pipes to drain as they have output, until both are closed or
+ * the monotonic clock reaches deadline_ms (h_collect's first half, for
+ * output kept elsewhere than in an h_result).
+ */
+void h_proc_read(h_proc *p, int64_t deadline_ms, h_drain_fn drain, void *arg);
+
+/*
+ * Ends p once its output is read (h_collect's second half): reaps it, or
+ * kills it (SIGKILL) when the clock reaches deadline_ms, closes its pipes
+ * and releases it. Sets *elapsed_ms (from the spawn) and, unless waitpid
+ * failed, *exited (1: it exited; 0: a signal ended it) and *status (its
+ * exit status or the signal's number). Returns 0 when it ended by itself,
+ * 1 when it was killed, -1 when waitpid failed.
+ */
+int h_proc_end(h_proc *p, int64_t deadline_ms, int *exited, int *status,
+	       int64_t *elapsed_ms);
 
 /* h_spawn then h_collect with a deadline timeout_ms from now. */
 int h_run(h_result *r, int timeout_ms, const char *const env[],

@@ -5,20 +5,15 @@
 #include "harness_domain.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "signop.h"
-
-#define HD_POLL_STEP_MS 5
 
 /* ---- command lines ------------------------------------------------------ */
 
@@ -173,39 +168,20 @@ static void hd_drain(int *fd, char **buf, size_t *len, size_t *cap)
 	(*buf)[*len] = '\0';
 }
 
-static int hd_left_ms(int64_t deadline)
+/* An h_drain_fn into an hd_result's growing buffers. */
+static void hd_drain_result(void *arg, int stream, int *fd)
 {
-	int64_t left = deadline - h_now_ms();
+	hd_result *r = arg;
 
-	if (left < 0)
-		return 0;
-	return left > 0x7fffffff ? 0x7fffffff : (int)left;
-}
-
-/* Reaps pid by deadline or kills it: 0 ended, 1 killed, -1 error. */
-static int hd_reap(pid_t pid, int64_t deadline, int *wstatus)
-{
-	for (;;) {
-		pid_t got = waitpid(pid, wstatus, WNOHANG);
-
-		if (got == pid)
-			return 0;
-		if (got < 0 && errno != EINTR)
-			return -1;
-		if (h_now_ms() >= deadline)
-			break;
-		h_sleep_ms(HD_POLL_STEP_MS);
-	}
-	kill(pid, SIGKILL);
-	while (waitpid(pid, wstatus, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return 1;
+	if (stream == 1)
+		hd_drain(fd, &r->out, &r->out_len, &r->out_cap);
+	else
+		hd_drain(fd, &r->err, &r->err_len, &r->err_cap);
 }
 
 int hd_collect(h_proc *p, int64_t deadline_ms, hd_result *r)
 {
-	int wstatus = 0, reaped;
+	int reaped;
 
 	r->out_len = r->err_len = 0;
 	if (hd_reserve(&r->out, &r->out_cap, 1) != 0 ||
@@ -215,33 +191,12 @@ int hd_collect(h_proc *p, int64_t deadline_ms, hd_result *r)
 	r->exited = 0;
 	r->status = -1;
 	r->timed_out = 0;
-	while (p->out_fd >= 0 || p->err_fd >= 0) {
-		struct pollfd pfd[2] = {{.fd = p->out_fd, .events = POLLIN},
-					{.fd = p->err_fd, .events = POLLIN}};
-		int n = poll(pfd, 2, hd_left_ms(deadline_ms));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (pfd[0].revents != 0)
-			hd_drain(&p->out_fd, &r->out, &r->out_len, &r->out_cap);
-		if (pfd[1].revents != 0)
-			hd_drain(&p->err_fd, &r->err, &r->err_len, &r->err_cap);
-	}
-	reaped = hd_reap(p->pid, deadline_ms, &wstatus);
-	r->elapsed_ms = h_now_ms() - p->started_ms;
-	if (p->out_fd >= 0)
-		close(p->out_fd);
-	if (p->err_fd >= 0)
-		close(p->err_fd);
-	p->out_fd = p->err_fd = -1;
-	p->pid = -1;
+	h_proc_read(p, deadline_ms, hd_drain_result, r);
+	reaped =
+	    h_proc_end(p, deadline_ms, &r->exited, &r->status, &r->elapsed_ms);
 	if (reaped < 0)
 		return -1;
 	r->timed_out = reaped == 1;
-	r->exited = WIFEXITED(wstatus);
-	r->status = r->exited ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus);
 	return 0;
 }
 
@@ -315,9 +270,9 @@ int hd_request(int port, const char *key_path, const char *server_pub,
 	*resp = NULL;
 	if (h_noise_start(&c, port, key_path, server_pub, timeout_ms) != 0)
 		return H_IO_ERROR;
-	rc = h_noise_finish(&c, req, hd_left_ms(deadline));
+	rc = h_noise_finish(&c, req, h_left_ms(deadline));
 	if (rc == H_IO_OK)
-		rc = h_noise_recv(&c, resp, hd_left_ms(deadline));
+		rc = h_noise_recv(&c, resp, h_left_ms(deadline));
 	h_noise_close(&c);
 	return rc;
 }

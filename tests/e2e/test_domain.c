@@ -590,6 +590,20 @@ static void expect_unchanged(struct fixture *f, char *before, const char *ref1,
 }
 
 /*
+ * Submits a as who, expecting the refusal code and no change to ref1,
+ * ref2 (either may be NULL), the budgets and the reports.
+ */
+static void submit_refused_nochange(struct fixture *f, int who,
+				    const struct app *a, const char *code,
+				    const char *ref1, const char *ref2)
+{
+	char *snap = snapshot(f, ref1, ref2);
+
+	submit_refused(f, who, a, code);
+	expect_unchanged(f, snap, ref1, ref2);
+}
+
+/*
  * Runs a command that must be refused with code and change nothing of
  * ref1, ref2, the budgets and the reports.
  */
@@ -1044,12 +1058,7 @@ static void test_refuse_other_region(void **state)
 	submit(f, COORD_TTA, &a, tta);
 	app_init(f, &a, "RULES", "40 000,00");
 	a.region = "TTA";
-	{
-		char *snap = snapshot(f, lag, tta);
-
-		submit_refused(f, COORD_LAG, &a, "not_your_region");
-		expect_unchanged(f, snap, lag, tta);
-	}
+	submit_refused_nochange(f, COORD_LAG, &a, "not_your_region", lag, tta);
 	/* Another region's application is as unknown as a missing one. */
 	REFUSED(f, "unknown_application", COORD_LAG, "show", tta);
 	RUN(f, COORD_LAG, JSON, "show", tta);
@@ -1138,12 +1147,8 @@ static void test_maker_checker(void **state)
 	submit(f, COORD_LAG, &a, other);
 	app_init(f, &a, "RULES", "20 000,00");
 	a.region = "LAG";
-	{
-		char *snap = snapshot(f, other, NULL);
-
-		submit_refused(f, APPROVER1, &a, "permission_denied");
-		expect_unchanged(f, snap, other, NULL);
-	}
+	submit_refused_nochange(f, APPROVER1, &a, "permission_denied", other,
+				NULL);
 	REFUSED_NOCHANGE(f, "permission_denied", other, NULL, TREASURER1,
 			 "approve", other);
 	/* One principal, one role: the approver cannot become a treasurer. */
@@ -1258,12 +1263,8 @@ static void test_refuse_amount_limits(void **state)
 
 	programme(f, "LIM", "100 000,00", "60 000,00");
 	app_init(f, &a, "LIM", "60 000,01");
-	{
-		char *snap = snapshot(f, NULL, NULL);
-
-		submit_refused(f, COORD_LAG, &a, "ceiling_exceeded");
-		expect_unchanged(f, snap, NULL, NULL);
-	}
+	submit_refused_nochange(f, COORD_LAG, &a, "ceiling_exceeded", NULL,
+				NULL);
 	app_init(f, &a, "LIM", "60 000,00");
 	submit(f, COORD_LAG, &a, a1);
 	app_init(f, &a, "LIM", "50 000,00");
@@ -1346,12 +1347,8 @@ static void test_refuse_duplicate(void **state)
 	assert_string_not_equal(third, again);
 	/* Approved is open. */
 	OK(f, APPROVER2, TABLE, "approve", third);
-	{
-		char *snap = snapshot(f, third, NULL);
-
-		submit_refused(f, COORD_LAG, &a, "duplicate_application");
-		expect_unchanged(f, snap, third, NULL);
-	}
+	submit_refused_nochange(f, COORD_LAG, &a, "duplicate_application",
+				third, NULL);
 }
 
 /* Zero, negative and ambiguous amounts never pass. */

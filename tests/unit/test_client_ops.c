@@ -15,17 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "channel.h"
+#include "client_fake.h"
 #include "frame.h"
 #include "keyfile.h"
 #include "seal.h"
@@ -44,47 +42,6 @@ struct fixture {
 
 /* ---- the responder ------------------------------------------------------ */
 
-static int read_full(int fd, uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, buf, len);
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_frame(int fd, uint8_t *body, size_t *len)
-{
-	uint8_t hdr[FRAME_HEADER_LEN];
-
-	if (read_full(fd, hdr, sizeof(hdr)) != 0 ||
-	    frame_check(hdr, sizeof(hdr), FRAME_MAX_BODY, len) == FRAME_BAD)
-		return -1;
-	return read_full(fd, body, *len);
-}
-
-static int write_frame(int fd, uint8_t *frame, size_t len)
-{
-	if (frame_put_header(frame, len) != 0)
-		return -1;
-	return write_full(fd, frame, FRAME_HEADER_LEN + len);
-}
-
 /* What the responder remembers between requests. */
 struct served {
 	const struct fixture *f;
@@ -93,17 +50,6 @@ struct served {
 	size_t n_seen;
 	uint64_t sequence;
 };
-
-static int send_response(int fd, channel *ch, const Tamwil__V1__Response *r)
-{
-	static uint8_t plain[FRAME_MAX_BODY],
-	    frame[FRAME_HEADER_LEN + FRAME_MAX_BODY];
-	size_t size = tamwil__v1__response__pack(r, plain), len = 0;
-
-	if (channel_seal(ch, plain, size, frame + FRAME_HEADER_LEN, &len) != 0)
-		return -1;
-	return write_frame(fd, frame, len);
-}
 
 static void refuse(Tamwil__V1__Response *r, Tamwil__V1__Error *e, int code,
 		   char *message)
@@ -168,7 +114,7 @@ static int answer_operation(int fd, channel *ch, struct served *s, uint64_t id,
 			  sop->signer_key.data, sop->signature.data) != 0) {
 		refuse(&r, &e, TAMWIL__V1__ERROR_CODE__ERROR_BAD_SIGNATURE,
 		       "bad signature");
-		return send_response(fd, ch, &r);
+		return client_fake_send_response(fd, ch, &r);
 	}
 	op = tamwil__v1__operation__unpack(NULL, sop->operation.len,
 					   sop->operation.data);
@@ -176,7 +122,7 @@ static int answer_operation(int fd, channel *ch, struct served *s, uint64_t id,
 	    op->client_time == 0) {
 		refuse(&r, &e, TAMWIL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
 		       "bad operation");
-		rc = send_response(fd, ch, &r);
+		rc = client_fake_send_response(fd, ch, &r);
 		tamwil__v1__operation__free_unpacked(op, NULL);
 		return rc;
 	}
@@ -202,7 +148,7 @@ static int answer_operation(int fd, channel *ch, struct served *s, uint64_t id,
 	res.state = TAMWIL__V1__APPLICATION_STATE__STATE_SUBMITTED;
 	r.body_case = TAMWIL__V1__RESPONSE__BODY_OPERATION;
 	r.operation = &res;
-	return send_response(fd, ch, &r);
+	return client_fake_send_response(fd, ch, &r);
 }
 
 /* Answers one request: operations, regions, a refusal, or a wrong kind. */
@@ -240,29 +186,7 @@ static int answer(int fd, channel *ch, struct served *s,
 		r.whoami = &w;
 		break;
 	}
-	return send_response(fd, ch, &r);
-}
-
-/* Messages 1 and 2 of the handshake, as the responder. */
-static int serve_hello(int fd, channel *ch)
-{
-	static uint8_t buf[FRAME_MAX_BODY],
-	    frame[FRAME_HEADER_LEN + FRAME_MAX_BODY];
-	Tamwil__V1__ServerHello hello = TAMWIL__V1__SERVER_HELLO__INIT;
-	uint8_t payload[256];
-	size_t len = 0, plen = 0, size;
-
-	if (read_frame(fd, buf, &len) != 0 ||
-	    channel_handshake_read(ch, buf, len, payload, sizeof(payload),
-				   &plen) != 0)
-		return -1;
-	hello.server_version = "tamwild test";
-	hello.protocol_version = 1;
-	size = tamwil__v1__server_hello__pack(&hello, payload);
-	if (channel_handshake_write(ch, payload, size, frame + FRAME_HEADER_LEN,
-				    FRAME_MAX_BODY, &len) != 0)
-		return -1;
-	return write_frame(fd, frame, len);
+	return client_fake_send_response(fd, ch, &r);
 }
 
 /* Message 3 and its first request, then every later request. */
@@ -274,7 +198,7 @@ static void serve(int fd, channel *ch, struct served *s)
 	size_t len = 0, plen = 0;
 	int rc = -1;
 
-	if (read_frame(fd, buf, &len) != 0 ||
+	if (client_fake_read_frame(fd, buf, &len) != 0 ||
 	    channel_handshake_read(ch, buf, len, plain, sizeof(plain), &plen) !=
 		0)
 		return;
@@ -282,7 +206,7 @@ static void serve(int fd, channel *ch, struct served *s)
 	if (hello != NULL && hello->first_request != NULL)
 		rc = answer(fd, ch, s, hello->first_request);
 	tamwil__v1__client_hello__free_unpacked(hello, NULL);
-	while (rc == 0 && read_frame(fd, buf, &len) == 0 &&
+	while (rc == 0 && client_fake_read_frame(fd, buf, &len) == 0 &&
 	       channel_open(ch, buf, len, plain, &plen) == 0) {
 		req = tamwil__v1__request__unpack(NULL, plen, plain);
 		rc = req != NULL ? answer(fd, ch, s, req) : -1;
@@ -300,7 +224,7 @@ static void responder(const struct fixture *f)
 	signal(SIGPIPE, SIG_IGN);
 	s.f = f;
 	if (fd < 0 || channel_init_responder(&ch, f->server.noise_sk) != 0 ||
-	    serve_hello(fd, &ch) != 0)
+	    client_fake_serve_hello(fd, &ch, 1) != 0)
 		_exit(1);
 	serve(fd, &ch, &s);
 	close(fd);
@@ -312,28 +236,17 @@ static void responder(const struct fixture *f)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
 
 	if (f == NULL)
 		return -1;
-	f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (sodium_init() < 0 || keyfile_generate(&f->server) != 0 ||
 	    keyfile_generate(&f->client) != 0 ||
-	    keyfile_data_generate(&f->data) != 0 || f->listen_fd < 0 ||
-	    bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(f->listen_fd, 4) != 0 ||
-	    getsockname(f->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
-		if (f->listen_fd >= 0)
-			close(f->listen_fd);
+	    keyfile_data_generate(&f->data) != 0 ||
+	    client_fake_listen(&f->listen_fd, f->address, sizeof(f->address)) !=
+		0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->address, sizeof(f->address), "127.0.0.1:%u",
-		 (unsigned)ntohs(sa.sin_port));
 	*state = f;
 	return 0;
 }
@@ -342,11 +255,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->child > 0) {
-		kill(f->child, SIGKILL);
-		waitpid(f->child, NULL, 0);
-	}
-	close(f->listen_fd);
+	client_fake_stop(f->child, f->listen_fd);
 	free(f);
 	return 0;
 }

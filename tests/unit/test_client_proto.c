@@ -14,17 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "channel.h"
+#include "client_fake.h"
 #include "frame.h"
 #include "keyfile.h"
 #include "tamwil-client.h"
@@ -48,59 +46,6 @@ struct fixture {
 	pid_t child;
 };
 
-static int read_full(int fd, uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, buf, len);
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_frame(int fd, uint8_t *body, size_t *len)
-{
-	uint8_t hdr[FRAME_HEADER_LEN];
-
-	if (read_full(fd, hdr, sizeof(hdr)) != 0 ||
-	    frame_check(hdr, sizeof(hdr), FRAME_MAX_BODY, len) == FRAME_BAD)
-		return -1;
-	return read_full(fd, body, *len);
-}
-
-static int write_frame(int fd, uint8_t *frame, size_t len)
-{
-	if (frame_put_header(frame, len) != 0)
-		return -1;
-	return write_full(fd, frame, FRAME_HEADER_LEN + len);
-}
-
-/* Seals and sends a Response. */
-static int send_response(int fd, channel *ch, const Tamwil__V1__Response *r)
-{
-	static uint8_t plain[FRAME_MAX_BODY],
-	    frame[FRAME_HEADER_LEN + FRAME_MAX_BODY];
-	size_t size = tamwil__v1__response__pack(r, plain), len = 0;
-
-	if (channel_seal(ch, plain, size, frame + FRAME_HEADER_LEN, &len) != 0)
-		return -1;
-	return write_frame(fd, frame, len);
-}
-
 static int send_whoami(int fd, channel *ch, uint64_t id)
 {
 	Tamwil__V1__Response r = TAMWIL__V1__RESPONSE__INIT;
@@ -115,7 +60,7 @@ static int send_whoami(int fd, channel *ch, uint64_t id)
 	r.request_id = id;
 	r.body_case = TAMWIL__V1__RESPONSE__BODY_WHOAMI;
 	r.whoami = &w;
-	return send_response(fd, ch, &r);
+	return client_fake_send_response(fd, ch, &r);
 }
 
 static int send_refusal(int fd, channel *ch, uint64_t id)
@@ -128,29 +73,7 @@ static int send_refusal(int fd, channel *ch, uint64_t id)
 	r.request_id = id;
 	r.body_case = TAMWIL__V1__RESPONSE__BODY_ERROR;
 	r.error = &e;
-	return send_response(fd, ch, &r);
-}
-
-/* Messages 1 and 2 of the handshake, as the responder. */
-static int serve_hello(int fd, channel *ch, uint32_t version)
-{
-	static uint8_t buf[FRAME_MAX_BODY],
-	    frame[FRAME_HEADER_LEN + FRAME_MAX_BODY];
-	Tamwil__V1__ServerHello hello = TAMWIL__V1__SERVER_HELLO__INIT;
-	uint8_t payload[256];
-	size_t len = 0, plen = 0, size;
-
-	if (read_frame(fd, buf, &len) != 0 ||
-	    channel_handshake_read(ch, buf, len, payload, sizeof(payload),
-				   &plen) != 0)
-		return -1;
-	hello.server_version = "tamwild test";
-	hello.protocol_version = version;
-	size = tamwil__v1__server_hello__pack(&hello, payload);
-	if (channel_handshake_write(ch, payload, size, frame + FRAME_HEADER_LEN,
-				    FRAME_MAX_BODY, &len) != 0)
-		return -1;
-	return write_frame(fd, frame, len);
+	return client_fake_send_response(fd, ch, &r);
 }
 
 /* Reads message 3; returns the id of the first request, or 0. */
@@ -161,7 +84,7 @@ static uint64_t read_hello(int fd, channel *ch)
 	size_t len = 0, plen = 0;
 	uint64_t id = 0;
 
-	if (read_frame(fd, buf, &len) != 0 ||
+	if (client_fake_read_frame(fd, buf, &len) != 0 ||
 	    channel_handshake_read(ch, buf, len, payload, sizeof(payload),
 				   &plen) != 0 ||
 	    !ch->established)
@@ -184,7 +107,7 @@ static uint64_t read_request(int fd, channel *ch)
 	size_t len = 0, plen = 0;
 	uint64_t id = 0;
 
-	if (read_frame(fd, buf, &len) != 0 ||
+	if (client_fake_read_frame(fd, buf, &len) != 0 ||
 	    channel_open(ch, buf, len, plain, &plen) != 0)
 		return 0;
 	req = tamwil__v1__request__unpack(NULL, plen, plain);
@@ -227,13 +150,14 @@ static void responder(const struct fixture *f, enum script script)
 		sleep(5);
 		_exit(0);
 	}
-	if (serve_hello(fd, &ch, script == SCRIPT_VERSION_2 ? 2 : 1) != 0)
+	if (client_fake_serve_hello(fd, &ch,
+				    script == SCRIPT_VERSION_2 ? 2 : 1) != 0)
 		_exit(1);
 	if (script == SCRIPT_EMPTY_FRAME) {
 		const uint8_t hdr[FRAME_HEADER_LEN] = {0, 0};
 
 		(void)read_hello(fd, &ch);
-		(void)write_full(fd, hdr, sizeof(hdr));
+		(void)client_fake_write_full(fd, hdr, sizeof(hdr));
 		sleep(5);
 		_exit(0);
 	}
@@ -245,27 +169,16 @@ static void responder(const struct fixture *f, enum script script)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
 
 	if (f == NULL)
 		return -1;
-	f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (sodium_init() < 0 || keyfile_generate(&f->server) != 0 ||
-	    keyfile_generate(&f->client) != 0 || f->listen_fd < 0 ||
-	    bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(f->listen_fd, 4) != 0 ||
-	    getsockname(f->listen_fd, (struct sockaddr *)&sa, &len) != 0) {
-		if (f->listen_fd >= 0)
-			close(f->listen_fd);
+	    keyfile_generate(&f->client) != 0 ||
+	    client_fake_listen(&f->listen_fd, f->address, sizeof(f->address)) !=
+		0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->address, sizeof(f->address), "127.0.0.1:%u",
-		 (unsigned)ntohs(sa.sin_port));
 	*state = f;
 	return 0;
 }
@@ -274,11 +187,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (f->child > 0) {
-		kill(f->child, SIGKILL);
-		waitpid(f->child, NULL, 0);
-	}
-	close(f->listen_fd);
+	client_fake_stop(f->child, f->listen_fd);
 	free(f);
 	return 0;
 }
