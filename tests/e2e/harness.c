@@ -4,7 +4,8 @@
  * tied to the test process (PR_SET_PDEATHSIG); sockets are non-blocking
  * and every wait goes through poll() with a deadline.
  */
-#define _XOPEN_SOURCE 700 /* nftw() */
+/* nftw() is an X/Open extension. */
+#define _XOPEN_SOURCE 700 // NOLINT(bugprone-reserved-identifier)
 
 #include "harness.h"
 
@@ -465,7 +466,7 @@ static int h_json_unescape(const char *s, char *out, size_t cap)
 
 		if (c == '\\' && s[1] != '\0') {
 			s++;
-			c = *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
+			c = (char)(*s == 'n' ? '\n' : *s == 't' ? '\t' : *s);
 			if (strchr("\"\\/nt", *s) == NULL && k + 1 < cap)
 				out[k++] = '\\';
 		}

@@ -56,7 +56,7 @@ static void check_contains(const char *hay, const char *needle,
 			   const char *what)
 {
 	if (strstr(hay, needle) == NULL)
-		fail_msg("%s: expected \"%s\" in:\n%s", what, needle, hay);
+		H_FAIL("%s: expected \"%s\" in:\n%s", what, needle, hay);
 }
 
 /* Fails unless r is a clean exit 0. */
@@ -64,7 +64,7 @@ static void check_ok(const h_result *r, const char *what)
 {
 	if (!h_ok(r)) {
 		h_result_print(r, what);
-		fail_msg("%s failed", what);
+		H_FAIL("%s failed", what);
 	}
 }
 
@@ -78,9 +78,9 @@ static void check_refused(const h_result *r, const char *needle,
 	if (!r->exited || r->status == 0 || r->timed_out ||
 	    strstr(r->err, needle) == NULL || !h_one_line(r->err)) {
 		h_result_print(r, what);
-		fail_msg("%s: expected a non-zero exit and one line on stderr "
-			 "containing \"%s\"",
-			 what, needle);
+		H_FAIL("%s: expected a non-zero exit and one line on stderr "
+		       "containing \"%s\"",
+		       what, needle);
 	}
 }
 
@@ -92,8 +92,8 @@ static void check_log(struct fixture *f, long from, const char *a,
 
 	if (h_log_wait(f->d.log, from, needles, LOG_MS) != 0) {
 		h_log_dump(f->d.log, from);
-		fail_msg("no log line with \"%s\"%s%s%s", a, b ? " and \"" : "",
-			 b ? b : "", b ? "\"" : "");
+		H_FAIL("no log line with \"%s\"%s%s%s", a, b ? " and \"" : "",
+		       b ? b : "", b ? "\"" : "");
 	}
 }
 
@@ -105,12 +105,11 @@ static void check_closed_within(int fd, int64_t t0, int max_ms,
 	int64_t took = h_now_ms() - t0;
 
 	if (rc == H_CLOSE_DATA)
-		fail_msg("%s: the server answered instead of closing", what);
+		H_FAIL("%s: the server answered instead of closing", what);
 	if (rc != H_CLOSE_CLOSED)
-		fail_msg("%s: still open after %lld ms", what, (long long)took);
+		H_FAIL("%s: still open after %lld ms", what, (long long)took);
 	if (took > max_ms)
-		fail_msg("%s: closed only after %lld ms", what,
-			 (long long)took);
+		H_FAIL("%s: closed only after %lld ms", what, (long long)took);
 }
 
 /* ---- fixture ----------------------------------------------------------- */
@@ -163,8 +162,10 @@ static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL || sodium_init() < 0)
+	if (f == NULL || sodium_init() < 0) {
+		free(f);
 		return -1;
+	}
 	*state = f;
 	if (h_tamwild_path() == NULL || h_tamwil_path() == NULL) {
 		fprintf(stderr, "set TAMWILD and TAMWIL to the binaries\n");
@@ -213,7 +214,7 @@ static void start_daemon(struct fixture *f, const char *const extra[])
 	snprintf(name, sizeof(name), "tamwild-%02d.log", ++f->n_logs);
 	assert_int_equal(h_path(log, sizeof(log), f->dir, name), 0);
 	if (h_daemon_start(&f->d, f->state, log, extra, f->env) != 0)
-		fail_msg("tamwild did not start");
+		H_FAIL("tamwild did not start");
 }
 
 /* "tamwil whoami" with key must succeed and name the principal. */
@@ -230,7 +231,7 @@ static void check_still_serves(struct fixture *f)
 {
 	if (!h_daemon_alive(&f->d)) {
 		h_log_dump(f->d.log, 0);
-		fail_msg("tamwild is gone");
+		H_FAIL("tamwild is gone");
 	}
 	check_whoami(f, f->admin_key, ADMIN_NAME);
 }
@@ -309,7 +310,7 @@ static void test_whoami_json(void **state)
 	while (len > 0 && strchr(" \t\r\n", out[len - 1]) != NULL)
 		len--;
 	if (len < 2 || out[0] != '{' || out[len - 1] != '}')
-		fail_msg("not one JSON object:\n%s", f->r.out);
+		H_FAIL("not one JSON object:\n%s", f->r.out);
 	assert_int_equal(h_json_string(out, "name", v, sizeof(v)), 0);
 	assert_string_equal(v, ADMIN_NAME);
 	assert_int_equal(h_json_string(out, "role", v, sizeof(v)), 0);
@@ -435,7 +436,7 @@ static void test_daemon_down(void **state)
 		 "cannot reach 127.0.0.1:%d: connection refused", port);
 	check_refused(&f->r, expect, "whoami with the daemon down");
 	if (f->r.elapsed_ms >= PROMPT_MS)
-		fail_msg("took %lld ms to give up", (long long)f->r.elapsed_ms);
+		H_FAIL("took %lld ms to give up", (long long)f->r.elapsed_ms);
 	/* Started again on the same state, it serves as before. */
 	start_daemon(f, NULL);
 	check_still_serves(f);
@@ -459,7 +460,7 @@ static void check_raw_refused(struct fixture *f, const uint8_t *bytes,
 	rc = h_send_all(fd, bytes, len, IO_MS);
 	if (rc != H_IO_OK && rc != H_IO_CLOSED) {
 		close(fd);
-		fail_msg("%s: cannot send", what);
+		H_FAIL("%s: cannot send", what);
 	}
 	check_closed_within(fd, t0, PROMPT_MS, what);
 	close(fd);
@@ -592,8 +593,8 @@ static void check_deadline_close(struct fixture *f, const uint8_t *bytes,
 	check_closed_within(fd, t0, 5000, what);
 	close(fd);
 	if (h_now_ms() - t0 < 900)
-		fail_msg("%s: closed after %lld ms, before the deadline", what,
-			 (long long)(h_now_ms() - t0));
+		H_FAIL("%s: closed after %lld ms, before the deadline", what,
+		       (long long)(h_now_ms() - t0));
 	check_log(f, from, "refused", "handshake timeout");
 }
 
@@ -781,7 +782,7 @@ static void test_concurrent_clients(void **state)
 	if (procs == NULL || r == NULL) {
 		free(procs);
 		free(r);
-		fail_msg("out of memory");
+		H_FAIL("out of memory");
 	}
 	snprintf(server, sizeof(server), "127.0.0.1:%d", f->d.port);
 	const char *argv[] = {h_tamwil_path(), "--server",    server,
@@ -792,7 +793,7 @@ static void test_concurrent_clients(void **state)
 			kill_all(procs, i, r);
 			free(procs);
 			free(r);
-			fail_msg("cannot start client %d", i);
+			H_FAIL("cannot start client %d", i);
 		}
 	}
 	deadline = h_now_ms() + 30000;
@@ -808,8 +809,8 @@ static void test_concurrent_clients(void **state)
 	free(procs);
 	free(r);
 	if (ok != N_CLIENTS)
-		fail_msg("%d of %d simultaneous clients succeeded", ok,
-			 N_CLIENTS);
+		H_FAIL("%d of %d simultaneous clients succeeded", ok,
+		       N_CLIENTS);
 	check_still_serves(f);
 }
 
@@ -839,7 +840,7 @@ static void test_sigterm(void **state)
 	if (h_daemon_stop(&f->d, 5000, &wstatus) != 0) {
 		h_noise_close(&c);
 		h_log_dump(f->d.log, from);
-		fail_msg("tamwild did not stop within 5 s of SIGTERM");
+		H_FAIL("tamwild did not stop within 5 s of SIGTERM");
 	}
 	assert_true(WIFEXITED(wstatus));
 	assert_int_equal(WEXITSTATUS(wstatus), 0);

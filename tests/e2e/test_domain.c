@@ -126,9 +126,9 @@ static hd_result *run_cmd(struct fixture *f, const hd_cmd *c)
 {
 	hd_cmd_text(c, f->last, sizeof(f->last));
 	if (c->overflow)
-		fail_msg("command line too long: %s", f->last);
+		H_FAIL("command line too long: %s", f->last);
 	if (hd_run(&f->r, RUN_MS, f->env, c) != 0)
-		fail_msg("cannot run: %s", f->last);
+		H_FAIL("cannot run: %s", f->last);
 	return &f->r;
 }
 
@@ -148,7 +148,7 @@ static void fail_last(struct fixture *f, const char *msg)
 {
 	fprintf(stderr, "---- command: %s\n", f->last);
 	hd_result_print(&f->r, "tamwil");
-	fail_msg("%s", msg);
+	H_FAIL("%s", msg);
 }
 
 static void expect_ok(struct fixture *f)
@@ -355,8 +355,10 @@ static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL || sodium_init() < 0)
+	if (f == NULL || sodium_init() < 0) {
+		free(f);
 		return -1;
+	}
 	*state = f;
 	if (h_tamwild_path() == NULL || h_tamwil_path() == NULL) {
 		fprintf(stderr, "set TAMWILD and TAMWIL to the binaries\n");
@@ -581,9 +583,9 @@ static void expect_unchanged(struct fixture *f, char *before, const char *ref1,
 			after);
 		free(before);
 		free(after);
-		fail_msg("a refused command changed the state (last command: "
-			 "%s)",
-			 f->last);
+		H_FAIL("a refused command changed the state (last command: "
+		       "%s)",
+		       f->last);
 	}
 	free(before);
 	free(after);
@@ -674,8 +676,7 @@ static Tamwil__V1__Response *raw_op(struct fixture *f, int who,
 	free(bytes);
 	sodium_memzero(&k, sizeof(k));
 	if (rc != H_IO_OK)
-		fail_msg("raw operation as %s: no answer (%d)", P[who].file,
-			 rc);
+		H_FAIL("raw operation as %s: no answer (%d)", P[who].file, rc);
 	return resp;
 }
 
@@ -693,13 +694,13 @@ static void expect_error(Tamwil__V1__Response *resp, Tamwil__V1__ErrorCode code,
 {
 	if (resp->body_case != TAMWIL__V1__RESPONSE__BODY_ERROR) {
 		tamwil__v1__response__free_unpacked(resp, NULL);
-		fail_msg("%s: accepted; expected %s", what, code_name(code));
+		H_FAIL("%s: accepted; expected %s", what, code_name(code));
 	}
 	if (resp->error->code != code) {
 		fprintf(stderr, "%s: %s: %s\n", what,
 			code_name(resp->error->code), resp->error->message);
 		tamwil__v1__response__free_unpacked(resp, NULL);
-		fail_msg("%s: expected %s", what, code_name(code));
+		H_FAIL("%s: expected %s", what, code_name(code));
 	}
 	tamwil__v1__response__free_unpacked(resp, NULL);
 }
@@ -943,7 +944,7 @@ static void test_published_figures(void **state)
 	assert_int_equal(women, SC_WOMEN);
 	assert_true(sum == SC_TOTAL);
 	if (hd_batch(cmds, SC_N, PARALLEL, RUN_MS, f->env, sc_on_submit, &x))
-		fail_msg("some submissions failed");
+		H_FAIL("some submissions failed");
 
 	/* 32 approvals (two approvers, amounts typed three ways). */
 	for (int i = 0; i < SC_N; i++) {
@@ -962,7 +963,7 @@ static void test_published_figures(void **state)
 	}
 	assert_int_equal(n, SC_APPROVED);
 	if (hd_batch(cmds, n, PARALLEL, RUN_MS, f->env, sc_on_ok, NULL))
-		fail_msg("some approvals failed");
+		H_FAIL("some approvals failed");
 
 	/* Each equipped in one tranche of two items. */
 	n = 0;
@@ -991,7 +992,7 @@ static void test_published_figures(void **state)
 		n++;
 	}
 	if (hd_batch(cmds, n, PARALLEL, RUN_MS, f->env, sc_on_ok, NULL))
-		fail_msg("some disbursements failed");
+		H_FAIL("some disbursements failed");
 
 	/* The figures, by sex, region and programme, to the centime. */
 	OK(f, AUDITOR, JSON, "report", "--by", "sex");
@@ -1726,8 +1727,8 @@ static int race_on_approve(void *arg, size_t i, const hd_result *r)
 static void test_concurrent_approvals(void **state)
 {
 	struct fixture *f = *state;
-	hd_cmd *cmds = calloc(2 * RACE_N, sizeof(*cmds));
-	char(*refs)[REF_MAX] = calloc(2 * RACE_N, REF_MAX);
+	hd_cmd *cmds = calloc((size_t)2 * RACE_N, sizeof(*cmds));
+	char(*refs)[REF_MAX] = calloc((size_t)2 * RACE_N, REF_MAX);
 	struct race_ctx x = {0, 0, 0};
 	json_t *j;
 	int64_t v;
@@ -1746,14 +1747,15 @@ static void test_concurrent_approvals(void **state)
 		hd_cmd_add(&cmds[i], "approve");
 		hd_cmd_add(&cmds[i], refs[i]);
 	}
-	assert_int_equal(hd_batch(cmds, 2 * RACE_N, 2 * RACE_N, RUN_MS, f->env,
-				  race_on_approve, &x),
+	assert_int_equal(hd_batch(cmds, (size_t)2 * RACE_N, (size_t)2 * RACE_N,
+				  RUN_MS, f->env, race_on_approve, &x),
 			 0);
 	if (x.ok != RACE_N || x.budget != RACE_N || x.other != 0)
-		fail_msg("%d approved, %d budget_exceeded, %d other; expected "
-			 "%d and %d",
-			 x.ok, x.budget, x.other, RACE_N, RACE_N);
-	assert_true(budget_value(f, "RACE", "granted") == RACE_N * 2000000);
+		H_FAIL("%d approved, %d budget_exceeded, %d other; expected "
+		       "%d and %d",
+		       x.ok, x.budget, x.other, RACE_N, RACE_N);
+	assert_true(budget_value(f, "RACE", "granted") ==
+		    (int64_t)RACE_N * 2000000);
 	assert_true(budget_value(f, "RACE", "remaining") == 0);
 	assert_true(budget_value(f, "RACE", "envelope") == 20000000);
 	OK(f, AUDITOR, JSON, "report", "--by", "programme");
@@ -1779,7 +1781,7 @@ static Tamwil__V1__Response *send_once(struct fixture *f, int who,
 
 	if (hd_request(f->d.port, f->key[who], f->server_pub, req, &resp,
 		       IO_MS) != H_IO_OK)
-		fail_msg("no answer to a raw operation");
+		H_FAIL("no answer to a raw operation");
 	return resp;
 }
 
@@ -1792,15 +1794,15 @@ static void expect_result(Tamwil__V1__Response *resp, int replayed,
 				code_name(resp->error->code),
 				resp->error->message);
 		tamwil__v1__response__free_unpacked(resp, NULL);
-		fail_msg("%s: not an OperationResult", what);
+		H_FAIL("%s: not an OperationResult", what);
 	}
 	if (resp->operation->replayed != replayed ||
 	    strcmp(resp->operation->reference, reference) != 0) {
 		fprintf(stderr, "%s: replayed=%d reference=%s\n", what,
 			resp->operation->replayed, resp->operation->reference);
 		tamwil__v1__response__free_unpacked(resp, NULL);
-		fail_msg("%s: expected replayed=%d reference=%s", what,
-			 replayed, reference);
+		H_FAIL("%s: expected replayed=%d reference=%s", what, replayed,
+		       reference);
 	}
 	tamwil__v1__response__free_unpacked(resp, NULL);
 }
@@ -1935,7 +1937,7 @@ static void reads_seed(struct fixture *f, struct reads *rd)
 		index[i] = i;
 	}
 	if (hd_batch(cmds, READS_N, PARALLEL, RUN_MS, f->env, sc_on_submit, &x))
-		fail_msg("some submissions failed");
+		H_FAIL("some submissions failed");
 	for (int i = 0; i < READS_N; i++) {
 		snprintf(rd->refs[i], REF_MAX, "%s", apps[i].ref);
 		if (i % 4 != 0)
@@ -1946,7 +1948,7 @@ static void reads_seed(struct fixture *f, struct reads *rd)
 		n++;
 	}
 	if (hd_batch(cmds, n, PARALLEL, RUN_MS, f->env, sc_on_ok, NULL))
-		fail_msg("some approvals failed");
+		H_FAIL("some approvals failed");
 	free(cmds);
 }
 
@@ -2211,9 +2213,9 @@ static void test_revoke(void **state)
 	free(bytes);
 	if (rc != H_IO_OK) {
 		h_noise_close(&c);
-		fail_msg("no answer to an operation of a revoked key on an "
-			 "old channel (%d)",
-			 rc);
+		H_FAIL("no answer to an operation of a revoked key on an "
+		       "old channel (%d)",
+		       rc);
 	}
 	expect_error(resp, E(PERMISSION_DENIED),
 		     "an operation of a revoked key on an old channel");
