@@ -117,7 +117,8 @@ static void bench_add(bench_log *l, const keyfile_secret *key,
 	bench_root(l, leaf, be->cp.root);
 	if (checkpoint_sign(&be->cp, &l->server) != 0)
 		bench_die("cannot sign a checkpoint");
-	/* The key lived on this stack frame: the caller's op must not keep it. */
+	/* The key lived on this stack frame: the caller's op must not keep it.
+	 */
 	op->idempotency_key.data = NULL;
 	op->idempotency_key.len = 0;
 	l->n++;

@@ -12,13 +12,13 @@
 
 #include "noise.h"
 
-#define CHANNEL_PROTOCOL "Noise_XK_25519_ChaChaPoly_SHA256"
-#define CHANNEL_PROLOGUE "tamwil/1"
+#define CHANNEL_PROTOCOL    "Noise_XK_25519_ChaChaPoly_SHA256"
+#define CHANNEL_PROLOGUE    "tamwil/1"
 #define CHANNEL_REKEY_EVERY 65536u
 /* Largest plaintext one transport frame can carry. */
 #define CHANNEL_MAX_PLAINTEXT (NOISE_MAX_MSGLEN - NOISE_TAGLEN)
 /* Sizes of the XK handshake messages around their payloads. */
-#define CHANNEL_MSG1_LEN (NOISE_DHLEN + NOISE_TAGLEN)
+#define CHANNEL_MSG1_LEN      (NOISE_DHLEN + NOISE_TAGLEN)
 #define CHANNEL_MSG2_OVERHEAD (NOISE_DHLEN + NOISE_TAGLEN)
 #define CHANNEL_MSG3_OVERHEAD (NOISE_DHLEN + 2 * NOISE_TAGLEN)
 

@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 #define FRAME_HEADER_LEN 2
-#define FRAME_MAX_BODY 65535
+#define FRAME_MAX_BODY	 65535
 
 enum frame_status {
-	FRAME_BAD = -1,      /* length zero or above the limit: close */
+	FRAME_BAD = -1,	     /* length zero or above the limit: close */
 	FRAME_NEED_MORE = 0, /* not all of the frame has arrived */
-	FRAME_READY = 1      /* a whole frame is there */
+	FRAME_READY = 1	     /* a whole frame is there */
 };
 
 /*
@@ -27,7 +27,8 @@ enum frame_status {
 enum frame_status frame_check(const uint8_t *data, size_t avail,
 			      size_t max_body, size_t *body_len);
 
-/* Writes the header announcing body_len (1..FRAME_MAX_BODY); returns 0 or -1. */
+/* Writes the header announcing body_len (1..FRAME_MAX_BODY); returns 0 or -1.
+ */
 int frame_put_header(uint8_t *hdr, size_t body_len);
 
 #endif

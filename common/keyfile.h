@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEYFILE_KEYLEN 32
+#define KEYFILE_KEYLEN	   32
 #define KEYFILE_SIGN_SKLEN 64
 /* "ab12 cd34 ef56 7890 1a2b" + NUL: 10 bytes of BLAKE2b in hex groups. */
 #define KEYFILE_FINGERPRINT_LEN 25
@@ -25,12 +25,14 @@
 /* Error codes; keyfile_strerror() turns them into sentences. */
 enum keyfile_error {
 	KEYFILE_OK = 0,
-	KEYFILE_ERR_IO = -1,         /* errno says more */
-	KEYFILE_ERR_FORMAT = -2,     /* not a Tamwil key file of this kind */
-	KEYFILE_ERR_PASSPHRASE = -3, /* protected and no or a wrong passphrase */
-	KEYFILE_ERR_EXISTS = -4,     /* refusing to overwrite */
-	KEYFILE_ERR_CRYPTO = -5,     /* a libsodium call failed */
-	KEYFILE_ERR_MISMATCH = -6,   /* stored public key or fingerprint disagrees */
+	KEYFILE_ERR_IO = -1,	 /* errno says more */
+	KEYFILE_ERR_FORMAT = -2, /* not a Tamwil key file of this kind */
+	KEYFILE_ERR_PASSPHRASE =
+	    -3,			 /* protected and no or a wrong passphrase */
+	KEYFILE_ERR_EXISTS = -4, /* refusing to overwrite */
+	KEYFILE_ERR_CRYPTO = -5, /* a libsodium call failed */
+	KEYFILE_ERR_MISMATCH =
+	    -6, /* stored public key or fingerprint disagrees */
 	KEYFILE_ERR_PERMISSIONS = -7 /* private file open to group or others */
 };
 
@@ -44,7 +46,7 @@ typedef struct keyfile_secret {
 typedef struct keyfile_public {
 	uint8_t noise_pk[KEYFILE_KEYLEN];
 	uint8_t sign_pk[KEYFILE_KEYLEN];
-	int has_data;                    /* only in the server's file */
+	int has_data;			 /* only in the server's file */
 	uint8_t data_pk[KEYFILE_KEYLEN]; /* head office's data key */
 } keyfile_public;
 

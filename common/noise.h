@@ -10,12 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NOISE_DHLEN 32
-#define NOISE_HASHLEN 32
-#define NOISE_KEYLEN 32
-#define NOISE_TAGLEN 16
-#define NOISE_MAX_MSGLEN 65535
-#define NOISE_MAX_TOKENS 8
+#define NOISE_DHLEN	   32
+#define NOISE_HASHLEN	   32
+#define NOISE_KEYLEN	   32
+#define NOISE_TAGLEN	   16
+#define NOISE_MAX_MSGLEN   65535
+#define NOISE_MAX_TOKENS   8
 #define NOISE_MAX_MESSAGES 4
 
 enum noise_role { NOISE_INITIATOR = 0, NOISE_RESPONDER = 1 };
@@ -23,7 +23,7 @@ enum noise_role { NOISE_INITIATOR = 0, NOISE_RESPONDER = 1 };
 /* What the handshake expects next from its caller. */
 enum noise_action {
 	NOISE_ACTION_WRITE = 1, /* call noise_handshake_write() */
-	NOISE_ACTION_READ = 2,  /* call noise_handshake_read() */
+	NOISE_ACTION_READ = 2,	/* call noise_handshake_read() */
 	NOISE_ACTION_SPLIT = 3, /* finished: call noise_handshake_split() */
 	NOISE_ACTION_FAILED = 4 /* a step failed; the state is wiped */
 };
@@ -43,16 +43,16 @@ typedef struct noise_cipher {
 typedef struct noise_handshake {
 	const struct noise_pattern *pattern;
 	enum noise_role role;
-	int msg_index;          /* index of the next message of the pattern */
+	int msg_index; /* index of the next message of the pattern */
 	enum noise_action action;
-	noise_cipher cipher;    /* of the SymmetricState */
+	noise_cipher cipher; /* of the SymmetricState */
 	uint8_t ck[NOISE_HASHLEN];
 	uint8_t h[NOISE_HASHLEN];
 	uint8_t s_sk[NOISE_DHLEN], s_pk[NOISE_DHLEN];
 	uint8_t e_sk[NOISE_DHLEN], e_pk[NOISE_DHLEN];
 	uint8_t rs[NOISE_DHLEN], re[NOISE_DHLEN];
 	int has_s, has_e, has_rs, has_re;
-	int fixed_e;            /* e_sk was set by noise_handshake_set_ephemeral */
+	int fixed_e; /* e_sk was set by noise_handshake_set_ephemeral */
 } noise_handshake;
 
 /*

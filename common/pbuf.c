@@ -8,10 +8,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* The header keeps the block's size and the payload's alignment. */
+/*
+ * The header keeps the block's size; the union's other member is never
+ * read, it only gives the payload after the header malloc's alignment.
+ */
 typedef union pbuf_header {
 	size_t size;
-	max_align_t align;
+	max_align_t align; // cppcheck-suppress unusedStructMember
 } pbuf_header;
 
 static void *pbuf_alloc(void *data, size_t size)
