@@ -21,7 +21,8 @@ static uint8_t *many_items(size_t n, size_t *len)
 	Tamwil__V1__RecordDisbursement d =
 	    TAMWIL__V1__RECORD_DISBURSEMENT__INIT;
 	Tamwil__V1__EquipmentItem item = TAMWIL__V1__EQUIPMENT_ITEM__INIT;
-	Tamwil__V1__EquipmentItem **items = calloc(n, sizeof(*items));
+	Tamwil__V1__EquipmentItem **items =
+	    calloc(n, sizeof(Tamwil__V1__EquipmentItem *));
 	uint8_t *buf;
 
 	assert_non_null(items);

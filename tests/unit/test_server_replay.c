@@ -102,6 +102,9 @@ static void apply(struct fixture *f, struct who *w, Tamwil__V1__Operation *op,
 		snprintf(ref, STORE_REF_MAX, "%s", resp->operation->reference);
 	tamwil__v1__response__free_unpacked(resp, NULL);
 	free(bytes);
+	/* The key lived on this frame: the caller's op must not keep it. */
+	op->idempotency_key.data = NULL;
+	op->idempotency_key.len = 0;
 }
 
 static Tamwil__V1__Money *mad(Tamwil__V1__Money *m, int64_t minor)

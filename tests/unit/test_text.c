@@ -39,8 +39,7 @@ static void test_malformed(void **state)
 	    "\xf4\x90\x80\x80", /* above U+10FFFF */
 	    "\xf5\x80\x80\x80", /* invalid lead */
 	    "\xff",
-	    "a\x01"
-	    "b", /* control */
+	    "a\001b", /* control */
 	    "tab\there",
 	    "del\x7f",
 	    "new\nline",
