@@ -303,3 +303,23 @@ int cli_key_main(const struct cli_globals *g, int argc, char **argv)
 			       "public)",
 			       argv[1]);
 }
+
+int cli_load_public(const char *path, keyfile_public *pub)
+{
+	int rc;
+
+	errno = 0;
+	rc = keyfile_read_public(path, pub);
+	if (rc == KEYFILE_OK)
+		return 0;
+	if (rc == KEYFILE_ERR_IO && errno != 0) {
+		char text[128];
+
+		cli_fail("cannot read the server key %s: %s", path,
+			 cli_strerror(errno, text, sizeof(text)));
+	} else {
+		cli_fail("cannot read the server key %s: %s", path,
+			 keyfile_strerror(rc));
+	}
+	return -1;
+}

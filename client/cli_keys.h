@@ -27,4 +27,10 @@ void cli_key_usage(FILE *out);
  */
 int cli_load_secret(const char *path, keyfile_secret *k);
 
+/*
+ * Reads the public key file at path (the server's, usually) into pub.
+ * Prints why it failed and returns -1, or returns 0.
+ */
+int cli_load_public(const char *path, keyfile_public *pub);
+
 #endif

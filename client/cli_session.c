@@ -11,38 +11,18 @@
 #include "cli_keys.h"
 #include "cli_util.h"
 
-/* Reads the server's public key file; prints and returns -1 on failure. */
-static int load_server_key(const char *path, keyfile_public *pub)
-{
-	int rc;
-
-	errno = 0;
-	rc = keyfile_read_public(path, pub);
-	if (rc == KEYFILE_OK)
-		return 0;
-	if (rc == KEYFILE_ERR_IO && errno != 0) {
-		char text[128];
-
-		cli_fail("cannot read the server key %s: %s", path,
-			 cli_strerror(errno, text, sizeof(text)));
-	} else {
-		cli_fail("cannot read the server key %s: %s", path,
-			 keyfile_strerror(rc));
-	}
-	return -1;
-}
-
 /* Connects with the resolved settings s; same contract as the caller. */
 static int connect_with(const struct cli_globals *g,
 			const struct cli_settings *s, tamwil_client **out)
 {
 	tamwil_client_options opt = {0};
+	char state[TAMWIL_CONFIG_PATH_MAX];
 	keyfile_public server;
 	keyfile_secret *key = NULL;
 	tamwil_error err;
 	int rc = -1;
 
-	if (load_server_key(s->server_key, &server) != 0)
+	if (cli_load_public(s->server_key, &server) != 0)
 		return -1;
 	key = sodium_malloc(sizeof(*key));
 	if (key == NULL) {
@@ -54,6 +34,10 @@ static int connect_with(const struct cli_globals *g,
 	opt.server = s->server;
 	opt.server_noise_pk = server.noise_pk;
 	opt.server_data_pk = server.has_data ? server.data_pk : NULL;
+	/* Receipts and the log's consistency (docs/AUDIT.md). */
+	opt.server_sign_pk = server.sign_pk;
+	opt.state_dir =
+	    tamwil_state_dir(state, sizeof(state)) == 0 ? state : NULL;
 	opt.key = key;
 	opt.connect_timeout_ms = g->timeout_ms;
 	opt.io_timeout_ms = g->timeout_ms;

@@ -79,6 +79,10 @@ int cli_fail_status(const tamwil_error *err)
 		    tamwil_error_code_name(err->code, code, sizeof(code)),
 		    err->message);
 	}
+	if (err->status == TAMWIL_ERR_FORKED) {
+		cli_fail("%s", err->message);
+		return CLI_EXIT_FORKED;
+	}
 	return cli_fail("%s", err->message);
 }
 

@@ -15,6 +15,8 @@
 #define CLI_EXIT_OK    0
 #define CLI_EXIT_FAIL  1
 #define CLI_EXIT_USAGE 2
+/* Head office's log does not extend what this office saw. */
+#define CLI_EXIT_FORKED 3
 
 /* Prints "tamwil: MESSAGE" on stderr; returns CLI_EXIT_FAIL. */
 __attribute__((format(printf, 1, 2))) int cli_fail(const char *fmt, ...);
@@ -44,7 +46,8 @@ int cli_show_usage(void (*usage)(FILE *out));
 
 /*
  * Shows a library failure: "tamwil: refused (CODE): sentence" for a
- * refusal, "tamwil: sentence" otherwise. Returns CLI_EXIT_FAIL.
+ * refusal, "tamwil: sentence" otherwise. Returns CLI_EXIT_FAIL, or
+ * CLI_EXIT_FORKED for TAMWIL_ERR_FORKED.
  */
 int cli_fail_status(const tamwil_error *err);
 

@@ -257,6 +257,8 @@ int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
 			    c->fingerprint);
 	rc = keep_keys(c, opt, err);
 	if (rc == TAMWIL_OK)
+		rc = client_audit_setup(c, opt, err);
+	if (rc == TAMWIL_OK)
 		rc = open_socket(c, opt, err);
 	if (rc == TAMWIL_OK)
 		rc = handshake_start(c, opt, err);
@@ -395,6 +397,10 @@ int client_call(tamwil_client *c, Tamwil__V1__Request *req, int expected,
 				 "the connection to %s is no longer usable: "
 				 "connect again",
 				 c->where);
+	/* The log's consistency is proven before anything else is asked. */
+	rc = client_audit_consistency(c, err);
+	if (rc != TAMWIL_OK)
+		return rc;
 	req->request_id = c->next_id++;
 	rc = send_request(c, req, deadline, err);
 	if (rc == TAMWIL_OK)
@@ -464,6 +470,7 @@ void tamwil_client_close(tamwil_client *c)
 	channel_clear(&c->ch);
 	if (c->secrets != NULL)
 		sodium_free(c->secrets); /* wipes the keys and the box key */
+	client_audit_clear(c);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }

@@ -123,6 +123,11 @@ int tamwil_client_send_signed(tamwil_client *c, const uint8_t *op, size_t len,
 				 "the server at %s sent an empty result",
 				 c->where);
 	}
+	rc = client_audit_result(c, &sop, resp->operation, err);
+	if (rc != TAMWIL_OK) {
+		tamwil__v1__response__free_unpacked(resp, NULL);
+		return rc;
+	}
 	/* Unpacked messages are allocated one by one: detach the result. */
 	*res = resp->operation;
 	resp->operation = NULL;

@@ -44,6 +44,13 @@ struct tamwil_client {
 	/* The fresh idempotency key of the last signed operation. */
 	uint8_t idempotency_key[SIGNOP_IDEMPOTENCY_LEN];
 	char where[CLIENT_WHERE_MAX]; /* "host:port", for sentences */
+	/* The audit log (client_audit.c). */
+	int has_sign_pk;		 /* receipts are checked */
+	uint8_t sign_pk[KEYFILE_KEYLEN]; /* head office's checkpoint key */
+	char *state_dir;		 /* NULL: no checkpoint kept */
+	int consistency_pending; /* the first request must check first */
+	int has_saved;		 /* saved holds a verified checkpoint */
+	checkpoint saved;
 	char fingerprint[KEYFILE_FINGERPRINT_LEN];
 	char server_version[64];
 	uint8_t frame[FRAME_HEADER_LEN + FRAME_MAX_BODY]; /* one wire frame */
@@ -72,5 +79,35 @@ client_describe(tamwil_error *err, enum tamwil_status status, const char *fmt,
  */
 int client_call(tamwil_client *c, Tamwil__V1__Request *req, int expected,
 		Tamwil__V1__Response **out, tamwil_error *err);
+
+/*
+ * Copies the audit settings of opt into c (server sign key, state folder)
+ * and loads the saved checkpoint. TAMWIL_OK, or TAMWIL_ERR_LOCAL for a
+ * saved checkpoint that cannot be read.
+ */
+int client_audit_setup(tamwil_client *c, const tamwil_client_options *opt,
+		       tamwil_error *err);
+
+/* Frees what client_audit_setup() allocated. */
+void client_audit_clear(tamwil_client *c);
+
+/*
+ * Before the first request of a connection: asks for the newest
+ * checkpoint with a consistency proof from the saved one and checks it
+ * (TAMWIL_ERR_FORKED when the log does not extend it), then saves it.
+ * TAMWIL_OK at once when there is nothing to do.
+ */
+int client_audit_consistency(tamwil_client *c, tamwil_error *err);
+
+/*
+ * Checks an operation's result: its sequence and receipt prove that the
+ * SignedOperation sent is in the log (TAMWIL_ERR_RECEIPT otherwise);
+ * then appends the receipt to the receipts file and keeps its checkpoint
+ * if it is newer and consistent. TAMWIL_OK at once without a sign key.
+ */
+int client_audit_result(tamwil_client *c,
+			const Tamwil__V1__SignedOperation *sent,
+			const Tamwil__V1__OperationResult *res,
+			tamwil_error *err);
 
 #endif

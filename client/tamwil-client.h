@@ -51,7 +51,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "keyfile.h"
+#include "merkle.h"
 #include "signop.h"
 #include "tamwil.pb-c.h"
 
@@ -76,7 +78,11 @@ enum tamwil_status {
 	TAMWIL_ERR_PROTOCOL = -5, /* malformed, undecryptable or unexpected */
 	TAMWIL_ERR_REFUSED = -6,  /* the server answered with an Error */
 	TAMWIL_ERR_CLOSED = -7,	  /* the connection dropped mid-request */
-	TAMWIL_ERR_LOCAL = -8	  /* a local failure: memory, keys, usage */
+	TAMWIL_ERR_LOCAL = -8,	  /* a local failure: memory, keys, usage */
+	/* an operation's receipt does not prove it is in head office's log */
+	TAMWIL_ERR_RECEIPT = -9,
+	/* head office's log does not extend the checkpoint this office kept */
+	TAMWIL_ERR_FORKED = -10
 };
 
 typedef struct tamwil_error {
@@ -94,6 +100,24 @@ typedef struct tamwil_client_options {
 	 * cannot be sealed, everything else works.
 	 */
 	const uint8_t *server_data_pk;
+	/*
+	 * Head office's checkpoint signing key, the `sign` line of its public
+	 * key file. When set, every operation's receipt is verified before
+	 * success is reported (TAMWIL_ERR_RECEIPT otherwise). NULL: receipts
+	 * are not checked and state_dir is ignored (tests of other parts).
+	 */
+	const uint8_t *server_sign_pk;
+	/*
+	 * The folder of this office's audit state (created, mode 0700, if
+	 * missing): the newest checkpoint verified, one file per server
+	 * ("checkpoint-" and the sign key's fingerprint), and the receipts
+	 * file ("receipts"); docs/AUDIT.md, "Client state". When set (with
+	 * server_sign_pk), the first request of every connection is preceded
+	 * by a CheckpointRequest proving the log extends the saved checkpoint
+	 * (TAMWIL_ERR_FORKED otherwise), and every verified receipt is
+	 * appended to the receipts file. NULL: no state is kept.
+	 */
+	const char *state_dir;
 	const keyfile_secret *key; /* this principal's keys */
 	int connect_timeout_ms;	   /* 0: 10 000 */
 	int io_timeout_ms;	   /* 0: 30 000 */
@@ -205,6 +229,62 @@ int tamwil_client_operate(tamwil_client *c, Tamwil__V1__Operation *op,
 int tamwil_client_seal_identity(tamwil_client *c,
 				const Tamwil__V1__Identity *id, uint8_t **box,
 				size_t *box_len, tamwil_error *err);
+
+/*
+ * Checks a receipt (docs/AUDIT.md, "Receipts") against head office's
+ * signing key sign_pk: its entry parses as a LogEntry numbered sequence
+ * whose operation is byte for byte `sent` (operation bytes, signer key,
+ * signature; sent NULL: not compared), its checkpoint's signature
+ * verifies, and its inclusion proof leads from the entry's leaf hash to
+ * the checkpoint's root. On success fills *cp (may be NULL) with the
+ * checkpoint and returns 0; otherwise -1 with the reason, a phrase
+ * ("the checkpoint's signature does not verify"), in why (capacity cap).
+ */
+int tamwil_receipt_verify(const uint8_t *sign_pk, const Tamwil__V1__Receipt *r,
+			  uint64_t sequence,
+			  const Tamwil__V1__SignedOperation *sent,
+			  checkpoint *cp, char *why, size_t cap);
+
+/*
+ * A Checkpoint message as a checkpoint (its root 32 bytes, its signature
+ * 64; the signature is not checked here). 0, or -1 for a malformed one.
+ */
+int tamwil_checkpoint_from_message(const Tamwil__V1__Checkpoint *m,
+				   checkpoint *cp);
+
+/*
+ * Checks that `now`, a checkpoint head office sent with a consistency
+ * proof (n hashes), extends `saved` (NULL: nothing saved, anything
+ * extends it): now's signature verifies under sign_pk, its size is not
+ * smaller, an equal size has the same root, and a larger one is proven
+ * consistent. 0, or -1 with the reason in why.
+ */
+int tamwil_checkpoint_extends(const uint8_t *sign_pk, const checkpoint *saved,
+			      const checkpoint *now, const merkle_hash *proof,
+			      size_t n, char *why, size_t cap);
+
+/*
+ * The file of a saved checkpoint, as text (docs/AUDIT.md, "Client
+ * state"). Load returns 0 with *cp, 1 when there is no file, -1 for a
+ * file unreadable or malformed. Save writes path.tmp.PID, fsyncs it and
+ * renames it over path (and fsyncs the folder): 0 or -1, errno set.
+ */
+int tamwil_checkpoint_load(const char *path, checkpoint *cp);
+int tamwil_checkpoint_save(const char *path, const checkpoint *cp);
+
+/*
+ * Appends a receipt to the receipts file at path (created mode 0600): a
+ * 4-byte big-endian length then the serialized Receipt, written with one
+ * write() and fsynced. 0 or -1, errno set.
+ */
+int tamwil_receipt_append(const char *path, const Tamwil__V1__Receipt *r);
+
+/*
+ * The folder for this user's audit state: $XDG_STATE_HOME/tamwil when
+ * that is set and absolute, else $HOME/.local/state/tamwil, into buf
+ * (capacity cap). 0, or -1 when neither is set or it does not fit.
+ */
+int tamwil_state_dir(char *buf, size_t cap);
 
 /* Closes the connection and wipes its keys; NULL is fine. */
 void tamwil_client_close(tamwil_client *c);

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cli_admin.h"
+#include "cli_audit.h"
 #include "cli_config.h"
 #include "cli_disburse.h"
 #include "cli_keys.h"
@@ -49,6 +50,7 @@ static const struct command commands[] = {
     {"list", cli_list_main, cli_list_usage},
     {"budget", cli_budget_main, cli_budget_usage},
     {"report", cli_report_main, cli_report_usage},
+    {"audit", cli_audit_main, cli_audit_usage},
 };
 
 static void usage(FILE *out)
@@ -83,6 +85,14 @@ static void usage(FILE *out)
 	    "  report --by GROUP              counts and amounts by region,\n"
 	    "                                 programme, sector, sex or "
 	    "category\n"
+	    "\n"
+	    "Audit (auditors and admins):\n"
+	    "  audit export --out FILE        the whole log, for an audit\n"
+	    "  audit verify FILE --server-key PUBFILE [--db COPY]\n"
+	    "                                 check an export offline\n"
+	    "  audit proof REF                an application's log entries,\n"
+	    "                                 each proven\n"
+	    "  audit events                   security events\n"
 	    "\n"
 	    "Set-up (admins):\n"
 	    "  region add CODE NAME           create a region (region list:\n"

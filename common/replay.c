@@ -617,13 +617,12 @@ static int replay_apply(replay *r, const Tamwil__V1__Operation *op,
 	}
 }
 
-/* The reference an operation on an application names, or NULL. */
-static const char *replay_op_reference(const Tamwil__V1__Operation *op,
-				       const Tamwil__V1__OperationResult *out)
+const char *replay_op_reference(const Tamwil__V1__Operation *op,
+				const Tamwil__V1__OperationResult *out)
 {
 	switch (op->body_case) {
 	case TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION:
-		return out->reference;
+		return out != NULL ? out->reference : NULL;
 	case TAMWIL__V1__OPERATION__BODY_WITHDRAW_APPLICATION:
 		return op->withdraw_application->reference;
 	case TAMWIL__V1__OPERATION__BODY_APPROVE_APPLICATION:

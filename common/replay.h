@@ -66,4 +66,12 @@ int replay_finish(replay *r, char *err, size_t err_len);
 void replay_counts(const replay *r, uint64_t *applications,
 		   uint64_t *programmes, uint64_t *principals);
 
+/*
+ * The reference of the application an operation acts on, or NULL for
+ * one that acts on none. A submission's reference is the one its
+ * outcome out assigned (NULL when out is NULL).
+ */
+const char *replay_op_reference(const Tamwil__V1__Operation *op,
+				const Tamwil__V1__OperationResult *out);
+
 #endif

@@ -1,0 +1,705 @@
+/*
+ * End-to-end tests of the audit log seen from the client: receipts kept
+ * by every operation, the export of the log (tamwil audit export), its
+ * offline verification (tamwil audit verify) and the tampering it must
+ * catch, a database copy that disagrees with the log, a rolled-back head
+ * office that the client refuses, and tamwil audit proof.
+ *
+ * Each test gets a world of its own: a fresh state folder, a daemon on
+ * 127.0.0.1, a region, a programme, the principals, and a few
+ * applications submitted, approved and disbursed through tamwil. Every
+ * command runs with HOME in the test's folder, so the client's audit
+ * state (~/.local/state/tamwil) is the world's.
+ *
+ * TAMWIL_E2E_KEEP=1 keeps the temporary folder for a look.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "checkpoint.h"
+#include "harness.h"
+#include "harness_domain.h"
+#include "signop.h"
+#include "tamwil-export.h"
+
+#define RUN_MS 30000
+
+enum who { ADMIN, COORD, APPROVER, TREASURER, AUDITOR, N_WHO };
+
+static const struct {
+	const char *file, *name, *role, *region;
+} P[N_WHO] = {
+    [ADMIN] = {"admin", "Amina El Idrissi", "admin", NULL},
+    [COORD] = {"coord", "Fatima Zahra Bennani", "coordinator", "LAG"},
+    [APPROVER] = {"approver", "Nadia Berrada", "approver", NULL},
+    [TREASURER] = {"treasurer", "Karim Tazi", "treasurer", NULL},
+    [AUDITOR] = {"auditor", "Omar Benjelloun", "auditor", NULL},
+};
+
+struct fixture {
+	char dir[H_PATH_MAX];
+	char home[H_PATH_MAX + 8];
+	const char *env[4];
+	char key[N_WHO][H_PATH_MAX];
+	char pub[N_WHO][H_PATH_MAX];
+	int n_world;
+	char wdir[H_PATH_MAX];
+	char state[H_PATH_MAX];
+	char server_pub[H_PATH_MAX];
+	char log[H_PATH_MAX];
+	char server[64];
+	h_daemon d;
+	hd_result r;
+	char last[4096];
+	char refs[3][64]; /* the scenario's applications */
+};
+
+/* ---- running commands ---------------------------------------------------- */
+
+static hd_result *run_cmd(struct fixture *f, const hd_cmd *c)
+{
+	hd_cmd_text(c, f->last, sizeof(f->last));
+	if (c->overflow)
+		H_FAIL("command line too long: %s", f->last);
+	if (hd_run(&f->r, RUN_MS, f->env, c) != 0)
+		H_FAIL("cannot run: %s", f->last);
+	return &f->r;
+}
+
+/* Runs tamwil as who with the NULL-terminated arguments. */
+static hd_result *cli(struct fixture *f, int who, ...)
+{
+	const char *arg;
+	va_list ap;
+	hd_cmd c;
+
+	hd_cmd_init(&c, h_tamwil_path());
+	hd_cmd_add(&c, "--server");
+	hd_cmd_add(&c, f->server);
+	hd_cmd_add(&c, "--server-key");
+	hd_cmd_add(&c, f->server_pub);
+	hd_cmd_add(&c, "--key");
+	hd_cmd_add(&c, f->key[who]);
+	va_start(ap, who);
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		hd_cmd_add(&c, arg);
+	va_end(ap);
+	return run_cmd(f, &c);
+}
+
+/* Runs tamwil without connection options (audit verify). */
+static hd_result *cli_bare(struct fixture *f, ...)
+{
+	const char *arg;
+	va_list ap;
+	hd_cmd c;
+
+	hd_cmd_init(&c, h_tamwil_path());
+	va_start(ap, f);
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		hd_cmd_add(&c, arg);
+	va_end(ap);
+	return run_cmd(f, &c);
+}
+
+static void expect_ok(struct fixture *f)
+{
+	if (!hd_ok(&f->r)) {
+		hd_result_print(&f->r, f->last);
+		H_FAIL("command failed: %s", f->last);
+	}
+}
+
+/* The last command failed with status and said needle on stderr. */
+static void expect_fail(struct fixture *f, int status, const char *needle)
+{
+	if (!f->r.exited || f->r.status != status ||
+	    strstr(f->r.err, needle) == NULL) {
+		hd_result_print(&f->r, f->last);
+		H_FAIL("expected exit %d and \"%s\": %s", status, needle,
+		       f->last);
+	}
+}
+
+#define OK(f, who, ...)                                                        \
+	do {                                                                   \
+		cli((f), (who), __VA_ARGS__, NULL);                            \
+		expect_ok(f);                                                  \
+	} while (0)
+
+static void run_tamwild(struct fixture *f, const char *const args[])
+{
+	hd_cmd c;
+
+	hd_cmd_init(&c, h_tamwild_path());
+	for (int i = 0; args[i] != NULL; i++)
+		hd_cmd_add(&c, args[i]);
+	run_cmd(f, &c);
+	expect_ok(f);
+}
+
+/* The reference on the last line of a submission's output. */
+static void take_ref(struct fixture *f, char *out, size_t cap)
+{
+	const char *p = strstr(f->r.out, "LAG-");
+	size_t n = 0;
+
+	if (p == NULL)
+		H_FAIL("no reference in: %s", f->r.out);
+	while (p[n] != '\0' && p[n] != ' ' && p[n] != '\n' && n + 1 < cap)
+		n++;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void submit(struct fixture *f, const char *id, const char *amount,
+		   char *ref)
+{
+	OK(f, COORD, "submit", "--programme", "PAMP-2026", "--national-id", id,
+	   "--name", "Khadija Alaoui", "--sex", "F", "--birth-date",
+	   "1988-03-21", "--category", "rural_woman", "--sector", "crafts",
+	   "--activity", "Atelier de tissage", "--amount", amount);
+	take_ref(f, ref, 64);
+}
+
+/* ---- the world ------------------------------------------------------------
+ */
+
+static int start_daemon(struct fixture *f)
+{
+	if (h_daemon_start(&f->d, f->state, f->log, NULL, f->env) != 0)
+		return -1;
+	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
+	return 0;
+}
+
+static void scenario(struct fixture *f)
+{
+	OK(f, ADMIN, "region", "add", "LAG", "Laayoune-Sakia El Hamra");
+	for (int w = COORD; w < N_WHO; w++) {
+		if (P[w].region != NULL)
+			OK(f, ADMIN, "enrol", f->pub[w], "--name", P[w].name,
+			   "--role", P[w].role, "--region", P[w].region);
+		else
+			OK(f, ADMIN, "enrol", f->pub[w], "--name", P[w].name,
+			   "--role", P[w].role);
+	}
+	OK(f, ADMIN, "programme", "add", "PAMP-2026", "--name",
+	   "Programme d'appui", "--currency", "MAD", "--envelope",
+	   "1 000 000,00", "--ceiling", "100 000,00");
+	submit(f, "JB000001", "50 000,00", f->refs[0]);
+	submit(f, "JB000002", "40 000,00", f->refs[1]);
+	submit(f, "JB000003", "30 000,00", f->refs[2]);
+	OK(f, APPROVER, "approve", f->refs[0]);
+	OK(f, APPROVER, "approve", f->refs[1], "--amount", "35 000,00");
+	OK(f, TREASURER, "disburse", f->refs[0], "--amount", "20 000,00",
+	   "--method", "cash", "--reference", "RECU-0001");
+}
+
+static int world_setup(void **state)
+{
+	struct fixture *f = *state;
+	char name[32];
+
+	h_daemon_kill(&f->d);
+	snprintf(name, sizeof(name), "world-%02d", ++f->n_world);
+	if (h_path(f->wdir, sizeof(f->wdir), f->dir, name) != 0 ||
+	    mkdir(f->wdir, 0700) != 0 ||
+	    h_path(f->state, sizeof(f->state), f->wdir, "state") != 0 ||
+	    h_path(f->server_pub, sizeof(f->server_pub), f->wdir,
+		   "server.pub") != 0 ||
+	    h_path(f->log, sizeof(f->log), f->wdir, "tamwild.log") != 0)
+		return -1;
+	const char *init[] = {"init",	     "--state",	    f->state,
+			      "--admin",     f->pub[ADMIN], "--admin-name",
+			      P[ADMIN].name, NULL};
+	run_tamwild(f, init);
+	const char *pubkey[] = {"pubkey", "--state", f->state, NULL};
+	run_tamwild(f, pubkey);
+	if (h_write_file(f->server_pub, f->r.out) != 0 || start_daemon(f) != 0)
+		return -1;
+	scenario(f);
+	return 0;
+}
+
+static int world_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	h_daemon_kill(&f->d);
+	if (f->wdir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
+		h_tmpdir_remove(f->wdir);
+	f->wdir[0] = '\0';
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || sodium_init() < 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	if (h_tamwild_path() == NULL || h_tamwil_path() == NULL ||
+	    h_tmpdir_create(f->dir, sizeof(f->dir)) != 0)
+		return -1;
+	snprintf(f->home, sizeof(f->home), "HOME=%s", f->dir);
+	f->env[0] = f->home;
+	f->env[1] = "TAMWIL_CONFIG";
+	f->env[2] = "XDG_STATE_HOME";
+	f->env[3] = NULL;
+	for (int w = 0; w < N_WHO; w++)
+		if (h_keygen(f->dir, P[w].file, f->env, f->key[w], f->pub[w]) !=
+		    0)
+			return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f == NULL)
+		return 0;
+	h_daemon_kill(&f->d);
+	if (f->dir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
+		h_tmpdir_remove(f->dir);
+	hd_result_free(&f->r);
+	free(f);
+	*state = NULL;
+	return 0;
+}
+
+/* ---- export files, record by record ---------------------------------------
+ */
+
+/* One record of an export file, its serialized bytes. */
+struct rec {
+	uint8_t *b;
+	size_t len;
+	int kind; /* ExportRecord body case */
+};
+
+struct xfile {
+	struct rec r[512];
+	size_t n;
+};
+
+static void xfile_read(const char *path, struct xfile *x)
+{
+	Tamwil__V1__ExportRecord *rec;
+	tamwil_export_reader rd;
+	char why[256];
+	uint64_t off;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	if (tamwil_export_open(&rd, path, why, sizeof(why)) != 0)
+		H_FAIL("%s", why);
+	while ((rc = tamwil_export_next(&rd, &rec, &off, why, sizeof(why))) ==
+	       1) {
+		struct rec *r = &x->r[x->n++];
+
+		assert_true(x->n < 512);
+		r->kind = (int)rec->body_case;
+		r->len = tamwil__v1__export_record__get_packed_size(rec);
+		r->b = malloc(r->len);
+		assert_non_null(r->b);
+		/* Repacking a record keeps an entry's bytes as they were. */
+		tamwil__v1__export_record__pack(rec, r->b);
+		tamwil__v1__export_record__free_unpacked(rec, NULL);
+	}
+	tamwil_export_close(&rd);
+	assert_int_equal(rc, 0);
+}
+
+static void xfile_write(const char *path, const struct xfile *x)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(TAMWIL_EXPORT_MAGIC, 1, 8, f), 8);
+	for (size_t i = 0; i < x->n; i++) {
+		uint8_t h[4] = {
+		    (uint8_t)(x->r[i].len >> 24), (uint8_t)(x->r[i].len >> 16),
+		    (uint8_t)(x->r[i].len >> 8), (uint8_t)x->r[i].len};
+
+		assert_int_equal(fwrite(h, 1, 4, f), 4);
+		assert_int_equal(fwrite(x->r[i].b, 1, x->r[i].len, f),
+				 x->r[i].len);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+static void xfile_free(struct xfile *x)
+{
+	for (size_t i = 0; i < x->n; i++)
+		free(x->r[i].b);
+	x->n = 0;
+}
+
+/* The index of the record of entry seq (the header is record 0). */
+static size_t entry_index(uint64_t seq)
+{
+	return 1 + 2 * (size_t)seq;
+}
+
+/* Replaces record i by rec. */
+static void xfile_set(struct xfile *x, size_t i,
+		      const Tamwil__V1__ExportRecord *rec)
+{
+	free(x->r[i].b);
+	x->r[i].len = tamwil__v1__export_record__get_packed_size(rec);
+	x->r[i].b = malloc(x->r[i].len);
+	assert_non_null(x->r[i].b);
+	tamwil__v1__export_record__pack(rec, x->r[i].b);
+}
+
+/* Removes n records from i. */
+static void xfile_drop(struct xfile *x, size_t i, size_t n)
+{
+	for (size_t k = i; k < i + n; k++)
+		free(x->r[k].b);
+	memmove(&x->r[i], &x->r[i + n], (x->n - i - n) * sizeof(x->r[0]));
+	x->n -= n;
+}
+
+/* Writes x as a copy and verifies it: the failure must name needle. */
+static void verify_copy_fails(struct fixture *f, const struct xfile *x,
+			      const char *name, const char *needle)
+{
+	char path[H_PATH_MAX];
+
+	assert_int_equal(h_path(path, sizeof(path), f->wdir, name), 0);
+	xfile_write(path, x);
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 NULL);
+	expect_fail(f, 1, needle);
+}
+
+/* Exports the log as the auditor to wdir/name, into path. */
+static void export_log(struct fixture *f, const char *name, char *path)
+{
+	assert_int_equal(h_path(path, H_PATH_MAX, f->wdir, name), 0);
+	OK(f, AUDITOR, "audit", "export", "--out", path);
+}
+
+/* ---- tests ------------------------------------------------------------------
+ */
+
+/* An operation says "log entry N" and the receipts file holds entry N. */
+static void test_receipt_kept(void **state)
+{
+	struct fixture *f = *state;
+	char path[2 * H_PATH_MAX], want[64];
+	Tamwil__V1__Receipt *last = NULL;
+	Tamwil__V1__LogEntry *e;
+	uint8_t *buf;
+	long size, off = 0;
+	size_t len = 0;
+
+	OK(f, APPROVER, "reject", f->refs[2], "--reason", "dossier incomplet");
+	assert_non_null(strstr(f->r.out, "log entry "));
+	snprintf(want, sizeof(want), "log entry %s",
+		 strstr(f->r.out, "log entry ") + 10);
+	snprintf(path, sizeof(path), "%s/.local/state/tamwil/receipts", f->dir);
+	size = h_file_size(path);
+	assert_true(size > 4);
+	buf = malloc((size_t)size + 1);
+	assert_non_null(buf);
+	assert_int_equal(
+	    h_read_file(path, 0, (char *)buf, (size_t)size + 1, &len), 0);
+	while (off + 4 <= size) {
+		size_t n = (size_t)buf[off] << 24 | (size_t)buf[off + 1] << 16 |
+			   (size_t)buf[off + 2] << 8 | buf[off + 3];
+
+		assert_true(off + 4 + (long)n <= size);
+		if (last != NULL)
+			tamwil__v1__receipt__free_unpacked(last, NULL);
+		last = tamwil__v1__receipt__unpack(NULL, n, buf + off + 4);
+		assert_non_null(last);
+		off += 4 + (long)n;
+	}
+	assert_int_equal(off, size);
+	if (last == NULL)
+		H_FAIL("no receipt in %s", path);
+	e = tamwil__v1__log_entry__unpack(NULL, last->entry.len,
+					  last->entry.data);
+	assert_non_null(e);
+	snprintf(path, sizeof(path), "log entry %llu",
+		 (unsigned long long)e->sequence);
+	assert_non_null(strstr(want, path));
+	tamwil__v1__log_entry__free_unpacked(e, NULL);
+	tamwil__v1__receipt__free_unpacked(last, NULL);
+	free(buf);
+}
+
+/* The export verifies; tampered copies fail, each naming what is wrong. */
+static void test_export_and_tampering(void **state)
+{
+	struct fixture *f = *state;
+	char path[H_PATH_MAX];
+	struct xfile x;
+
+	export_log(f, "log.tamwil", path);
+	cli(f, AUDITOR, "audit", "export", "--out", path, NULL);
+	expect_fail(f, 1, "--force");
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 NULL);
+	expect_ok(f);
+	assert_non_null(strstr(f->r.out, "the log is intact and replays to "
+					 "the stated state"));
+	assert_non_null(strstr(f->r.out, "3 applications, 1 programme"));
+
+	/* One byte changed inside entry 8's signature. */
+	xfile_read(path, &x);
+	x.r[entry_index(8)].b[x.r[entry_index(8)].len - 1] ^= 0x01;
+	verify_copy_fails(f, &x, "byte.tamwil", "entry 8");
+	xfile_free(&x);
+
+	/* One byte changed in the middle of entry 8 (its signed bytes). */
+	xfile_read(path, &x);
+	x.r[entry_index(8)].b[x.r[entry_index(8)].len / 2] ^= 0x01;
+	verify_copy_fails(f, &x, "middle.tamwil", "entry 8");
+	xfile_free(&x);
+
+	/* Entry 8 and its checkpoint removed. */
+	xfile_read(path, &x);
+	xfile_drop(&x, entry_index(8), 2);
+	verify_copy_fails(f, &x, "removed.tamwil", "entry 8");
+	xfile_free(&x);
+
+	/* Entries 8 and 9 swapped. */
+	xfile_read(path, &x);
+	{
+		struct rec t = x.r[entry_index(8)];
+
+		x.r[entry_index(8)] = x.r[entry_index(9)];
+		x.r[entry_index(9)] = t;
+	}
+	verify_copy_fails(f, &x, "swapped.tamwil", "entry 8");
+	xfile_free(&x);
+}
+
+/* Entry seq's SignedOperation re-signed by a fresh key. */
+static void resign_entry(struct xfile *x, uint64_t seq)
+{
+	Tamwil__V1__ExportRecord *rec, out = TAMWIL__V1__EXPORT_RECORD__INIT;
+	struct rec *r = &x->r[entry_index(seq)];
+	Tamwil__V1__LogEntry *e;
+	keyfile_secret k;
+	uint8_t sig[64], *bytes;
+	size_t len;
+
+	rec = tamwil__v1__export_record__unpack(NULL, r->len, r->b);
+	assert_non_null(rec);
+	e = tamwil__v1__log_entry__unpack(NULL, rec->entry.len,
+					  rec->entry.data);
+	assert_non_null(e);
+	assert_int_equal(keyfile_generate(&k), 0);
+	assert_int_equal(signop_sign(e->operation->operation.data,
+				     e->operation->operation.len, &k, sig),
+			 0);
+	memcpy(e->operation->signer_key.data, k.sign_pk, 32);
+	memcpy(e->operation->signature.data, sig, 64);
+	len = tamwil__v1__log_entry__get_packed_size(e);
+	bytes = malloc(len);
+	assert_non_null(bytes);
+	tamwil__v1__log_entry__pack(e, bytes);
+	out.body_case = TAMWIL__V1__EXPORT_RECORD__BODY_ENTRY;
+	out.entry.data = bytes;
+	out.entry.len = len;
+	xfile_set(x, entry_index(seq), &out);
+	free(bytes);
+	tamwil__v1__log_entry__free_unpacked(e, NULL);
+	tamwil__v1__export_record__free_unpacked(rec, NULL);
+	sodium_memzero(&k, sizeof(k));
+}
+
+/* Checkpoint of entry seq with its root changed, re-signed or not. */
+static void forge_checkpoint(struct xfile *x, uint64_t seq, int resign)
+{
+	Tamwil__V1__ExportRecord *rec;
+	struct rec *r = &x->r[entry_index(seq) + 1];
+	keyfile_secret k;
+	checkpoint cp = {0};
+
+	rec = tamwil__v1__export_record__unpack(NULL, r->len, r->b);
+	assert_non_null(rec);
+	assert_int_equal(rec->body_case,
+			 TAMWIL__V1__EXPORT_RECORD__BODY_CHECKPOINT);
+	rec->checkpoint->root.data[0] ^= 0x80;
+	if (resign) {
+		assert_int_equal(keyfile_generate(&k), 0);
+		cp.size = rec->checkpoint->tree_size;
+		memcpy(cp.root, rec->checkpoint->root.data, 32);
+		cp.time = rec->checkpoint->time;
+		assert_int_equal(checkpoint_sign(&cp, &k), 0);
+		memcpy(rec->checkpoint->signature.data, cp.sig, 64);
+	}
+	xfile_set(x, entry_index(seq) + 1, rec);
+	tamwil__v1__export_record__free_unpacked(rec, NULL);
+}
+
+/* The first stated application with its granted amount changed. */
+static void change_stated(struct xfile *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		Tamwil__V1__ExportRecord *rec;
+
+		if (x->r[i].kind != TAMWIL__V1__EXPORT_RECORD__BODY_APPLICATION)
+			continue;
+		rec = tamwil__v1__export_record__unpack(NULL, x->r[i].len,
+							x->r[i].b);
+		assert_non_null(rec);
+		rec->application->granted += 100;
+		xfile_set(x, i, rec);
+		tamwil__v1__export_record__free_unpacked(rec, NULL);
+		return;
+	}
+	H_FAIL("no stated application");
+}
+
+static void test_forgeries(void **state)
+{
+	struct fixture *f = *state;
+	char path[H_PATH_MAX];
+	struct xfile x;
+
+	export_log(f, "log.tamwil", path);
+	/* Entry 9 (an approval) signed by a key never enrolled. */
+	xfile_read(path, &x);
+	resign_entry(&x, 9);
+	verify_copy_fails(f, &x, "resigned.tamwil", "entry 9: signed by a key");
+	xfile_free(&x);
+
+	/* Checkpoint of entry 7: a root forged and signed by another key. */
+	xfile_read(path, &x);
+	forge_checkpoint(&x, 7, 1);
+	verify_copy_fails(f, &x, "forged.tamwil", "entry 7");
+	xfile_free(&x);
+
+	/* Same, the signature left as it was. */
+	xfile_read(path, &x);
+	forge_checkpoint(&x, 7, 0);
+	verify_copy_fails(f, &x, "root.tamwil", "entry 7");
+	xfile_free(&x);
+
+	/* A stated application whose figures differ from the log. */
+	xfile_read(path, &x);
+	change_stated(&x);
+	verify_copy_fails(f, &x, "stated.tamwil", "differ from the log");
+	xfile_free(&x);
+
+	/* A truncated file. */
+	xfile_read(path, &x);
+	xfile_drop(&x, x.n - 1, 1);
+	verify_copy_fails(f, &x, "short.tamwil", "without its end record");
+	xfile_free(&x);
+}
+
+/* Copies a file; 0 or -1. */
+static int copy_file(const char *from, const char *to)
+{
+	char cmd[3 * H_PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", from, to);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A copy of the database with one application changed is reported. */
+static void test_database_copy(void **state)
+{
+	struct fixture *f = *state;
+	char path[H_PATH_MAX], db[H_PATH_MAX], copy[H_PATH_MAX], sql[256];
+	sqlite3 *h = NULL;
+	int ws;
+
+	export_log(f, "log.tamwil", path);
+	assert_int_equal(h_daemon_stop(&f->d, 10000, &ws), 0);
+	assert_int_equal(h_path(db, sizeof(db), f->state, "tamwil.db"), 0);
+	assert_int_equal(h_path(copy, sizeof(copy), f->wdir, "copy.db"), 0);
+	assert_int_equal(copy_file(db, copy), 0);
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--db", copy, NULL);
+	expect_ok(f);
+	assert_non_null(strstr(f->r.out, "database copy matches"));
+	assert_int_equal(sqlite3_open(copy, &h), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE applications SET requested = requested + 100 "
+		 "WHERE reference = '%s'",
+		 f->refs[2]);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(h), 1);
+	sqlite3_close(h);
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--db", copy, NULL);
+	expect_fail(f, 1, f->refs[2]);
+	assert_non_null(strstr(f->r.err, "the database says requested"));
+}
+
+/* Head office restored from an older copy: the client refuses, exit 3. */
+static void test_rollback(void **state)
+{
+	struct fixture *f = *state;
+	char old[H_PATH_MAX], cmd[4 * H_PATH_MAX];
+	int ws;
+
+	assert_int_equal(h_daemon_stop(&f->d, 10000, &ws), 0);
+	assert_int_equal(h_path(old, sizeof(old), f->wdir, "state-old"), 0);
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", f->state, old);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(start_daemon(f), 0);
+	OK(f, APPROVER, "reject", f->refs[2], "--reason", "hors délai");
+	OK(f, AUDITOR, "whoami");
+	assert_int_equal(h_daemon_stop(&f->d, 10000, &ws), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mv '%s' '%s'", f->state, old,
+		 f->state);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(start_daemon(f), 0);
+	cli(f, AUDITOR, "whoami", NULL);
+	expect_fail(f, 3, "does not extend the one this office saw");
+	assert_non_null(strstr(f->r.err, "tell the auditors"));
+	assert_null(strstr(f->r.out, P[AUDITOR].name));
+}
+
+/* audit proof shows and verifies every entry of an application. */
+static void test_proof(void **state)
+{
+	struct fixture *f = *state;
+
+	OK(f, AUDITOR, "audit", "proof", f->refs[0]);
+	/* submitted, approved, one disbursement */
+	assert_non_null(strstr(f->r.out, "submitted"));
+	assert_non_null(strstr(f->r.out, "approved"));
+	assert_non_null(strstr(f->r.out, "disbursement"));
+	assert_non_null(strstr(f->r.out, ": verified"));
+	cli(f, AUDITOR, "audit", "proof", "LAG-2026-999999", NULL);
+	expect_fail(f, 1, "no log entry names");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, world_setup, world_teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_receipt_kept), T(test_export_and_tampering),
+	    T(test_forgeries),	  T(test_database_copy),
+	    T(test_rollback),	  T(test_proof),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
