@@ -17,6 +17,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "notify.h"
 #include "state.h"
 
 /* How long a stop waits for connections to drain before leaving anyway. */
@@ -63,6 +64,9 @@ static void server_on_signal(evutil_socket_t sig, short what, void *arg)
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
+	if (notify_env("STOPPING=1") < 0)
+		log_warn("cannot tell the service manager: %s",
+			 strerror(errno));
 	log_info("stopping on %s: %d connections to close",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", srv->nconns);
 	evconnlistener_disable(srv->listener);
@@ -183,6 +187,10 @@ int server_open(server *srv, const config *cfg)
 int server_run(server *srv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* Listening already: clients may connect from now on. */
+	if (notify_env("READY=1") < 0)
+		log_warn("cannot tell the service manager: %s",
+			 strerror(errno));
 	if (event_base_dispatch(srv->base) < 0) {
 		log_error("event loop failed");
 		return -1;

@@ -46,6 +46,16 @@ int store_open(const char *path, int create, store **out, char *err,
 /* Closes the database; NULL is fine. */
 void store_close(store *st);
 
+/*
+ * Copies the database at src_path, as one consistent snapshot, into a new
+ * file dst_path (mode 0600; refused when it exists) in rollback-journal
+ * mode, so the copy is one self-contained file; the copy is flushed to
+ * disk with its folder. Safe while the daemon writes to src_path. Returns
+ * 0, or -1 with a sentence in err and no dst_path left behind.
+ */
+int store_copy(const char *src_path, const char *dst_path, char *err,
+	       size_t err_len);
+
 /* The last error's sentence. */
 const char *store_errmsg(const store *st);
 

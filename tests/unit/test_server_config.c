@@ -99,6 +99,20 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/t.conf"));
 }
 
+/* The example shipped in dist/ and installed in /etc reads cleanly. */
+static void test_shipped_example(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	config c;
+
+	(void)state;
+	config_defaults(&c);
+	if (config_load_file(&c, TAMWIL_SOURCE_DIR "/dist/tamwild.conf", 1, err,
+			     sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c.listen, "127.0.0.1:7405");
+}
+
 static void test_bad_values_refused(void **state)
 {
 	static const char *const bad[][2] = {
@@ -165,6 +179,7 @@ int main(void)
 	    cmocka_unit_test(test_file_sets_values),
 	    cmocka_unit_test(test_file_errors_name_line_and_setting),
 	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_shipped_example),
 	    cmocka_unit_test(test_bad_values_refused),
 	    cmocka_unit_test(test_split_hostport),
 	};
