@@ -559,10 +559,10 @@ static int query_report(query_ctx *q, const Tamwil__V1__ReportRequest *m)
 	int rc;
 
 	if (m->group_by < TAMWIL__V1__REPORT_GROUP__GROUP_REGION ||
-	    m->group_by > TAMWIL__V1__REPORT_GROUP__GROUP_CATEGORY)
+	    m->group_by > TAMWIL__V1__REPORT_GROUP__GROUP_MONTH)
 		return query_refuse(q, E(INVALID_ARGUMENT),
-				    "group by region, programme, sector, sex "
-				    "or category");
+				    "group by region, programme, sector, sex, "
+				    "category or month");
 	if (query_is_coordinator(q)) {
 		if (region[0] && strcmp(region, q->who->region) != 0)
 			return query_refuse(q, E(NOT_YOUR_REGION),

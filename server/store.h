@@ -294,7 +294,8 @@ enum store_group {
 	STORE_GROUP_PROGRAMME = 2,
 	STORE_GROUP_SECTOR = 3,
 	STORE_GROUP_SEX = 4,
-	STORE_GROUP_CATEGORY = 5
+	STORE_GROUP_CATEGORY = 5,
+	STORE_GROUP_MONTH = 6 /* the work of each month: see tamwil.proto */
 };
 
 typedef struct store_report_row {

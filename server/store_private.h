@@ -58,6 +58,7 @@ enum store_stmt {
 	STMT_PROGRAMMES,
 	STMT_REGIONS,
 	STMT_REPORT,
+	STMT_REPORT_MONTH,
 	/* store_log.c */
 	STMT_LOG_SIZE,
 	STMT_LOG_ADD,
