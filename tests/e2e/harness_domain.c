@@ -608,3 +608,46 @@ void hd_csv_free(hd_csv *csv)
 	free(csv->cells);
 	memset(csv, 0, sizeof(*csv));
 }
+
+/* Runs tamwild with the NULL-terminated args; 0 or -1 (printed). */
+static int hd_tamwild(hd_world *w, hd_result *r, const char *const args[])
+{
+	char text[1024];
+	hd_cmd c;
+
+	hd_cmd_init(&c, h_tamwild_path());
+	for (int i = 0; args[i] != NULL; i++)
+		hd_cmd_add(&c, args[i]);
+	hd_cmd_text(&c, text, sizeof(text));
+	if (hd_run(r, 30000, w->env, &c) != 0 || !hd_ok(r)) {
+		hd_result_print(r, text);
+		return -1;
+	}
+	return 0;
+}
+
+int hd_world_create(hd_world *w, hd_result *r)
+{
+	if (h_tamwild_path() == NULL ||
+	    h_tmpdir_create(w->dir, sizeof(w->dir)) != 0)
+		return -1;
+	snprintf(w->home, sizeof(w->home), "HOME=%s", w->dir);
+	w->env[0] = w->home;
+	w->env[1] = "TAMWIL_CONFIG";
+	w->env[2] = "XDG_STATE_HOME";
+	w->env[3] = NULL;
+	if (h_path(w->state, sizeof(w->state), w->dir, "state") != 0 ||
+	    h_path(w->log, sizeof(w->log), w->dir, "tamwild.log") != 0 ||
+	    h_path(w->server_pub, sizeof(w->server_pub), w->dir,
+		   "server.pub") != 0 ||
+	    h_keygen(w->dir, "admin", w->env, w->admin_key, w->admin_pub) != 0)
+		return -1;
+	const char *init[] = {
+	    "init",	  "--state",	  w->state,	      "--admin",
+	    w->admin_pub, "--admin-name", "Amina El Idrissi", NULL};
+	const char *pubkey[] = {"pubkey", "--state", w->state, NULL};
+	if (hd_tamwild(w, r, init) != 0 || hd_tamwild(w, r, pubkey) != 0 ||
+	    h_write_file(w->server_pub, r->out) != 0)
+		return -1;
+	return 0;
+}

@@ -138,6 +138,25 @@ void hd_signed_request(Tamwil__V1__Request *req,
 /* Fills m with minor units of currency (borrowed). */
 void hd_money(Tamwil__V1__Money *m, int64_t minor, const char *currency);
 
+/* ---- a fresh head office ------------------------------------------------- */
+
+/* A temporary folder with a state, its first admin and the environment. */
+typedef struct hd_world {
+	char dir[H_PATH_MAX];
+	char home[H_PATH_MAX + 8];
+	const char *env[4]; /* HOME in dir, no TAMWIL_CONFIG or XDG_STATE */
+	char state[H_PATH_MAX], log[H_PATH_MAX], server_pub[H_PATH_MAX];
+	char admin_key[H_PATH_MAX], admin_pub[H_PATH_MAX];
+} hd_world;
+
+/*
+ * Creates w: a temporary folder, an admin key, a state made by tamwild
+ * init for it and the server's public key file (r keeps the last
+ * command's output). The daemon is not started. Returns 0, or -1 after
+ * printing what failed.
+ */
+int hd_world_create(hd_world *w, hd_result *r);
+
 /* ---- reading JSON and CSV ------------------------------------------------ */
 
 /*

@@ -42,12 +42,8 @@
 struct world {
 	pthread_mutex_t mu;
 	int port; /* where the daemon listens now */
-	char dir[H_PATH_MAX];
-	char state[H_PATH_MAX], log[H_PATH_MAX], server_pub[H_PATH_MAX];
-	char admin_key[H_PATH_MAX], admin_pub[H_PATH_MAX];
+	hd_world h;
 	char coord_key[H_PATH_MAX], coord_pub[H_PATH_MAX];
-	char home[H_PATH_MAX + 8];
-	const char *env[4];
 	keyfile_public server;
 	keyfile_secret coord;
 	h_daemon d;
@@ -234,7 +230,7 @@ static void must_run(struct world *w, const char *program, ...)
 		hd_cmd_add(&c, arg);
 	va_end(ap);
 	hd_cmd_text(&c, text, sizeof(text));
-	if (hd_run(&w->r, RUN_MS, w->env, &c) != 0 || !hd_ok(&w->r)) {
+	if (hd_run(&w->r, RUN_MS, w->h.env, &c) != 0 || !hd_ok(&w->r)) {
 		hd_result_print(&w->r, text);
 		H_FAIL("command failed: %s", text);
 	}
@@ -247,14 +243,14 @@ static void must_run(struct world *w, const char *program, ...)
 		snprintf(server_, sizeof(server_), "127.0.0.1:%d",             \
 			 world_port(w));                                       \
 		must_run((w), h_tamwil_path(), "--server", server_,            \
-			 "--server-key", (w)->server_pub, "--key",             \
-			 (w)->admin_key, __VA_ARGS__, (char *)NULL);           \
+			 "--server-key", (w)->h.server_pub, "--key",           \
+			 (w)->h.admin_key, __VA_ARGS__, (char *)NULL);         \
 	} while (0)
 
 /* Starts the daemon and publishes its port. */
 static void world_start(struct world *w)
 {
-	if (h_daemon_start(&w->d, w->state, w->log, NULL, w->env) != 0)
+	if (h_daemon_start(&w->d, w->h.state, w->h.log, NULL, w->h.env) != 0)
 		H_FAIL("tamwild did not start");
 	pthread_mutex_lock(&w->mu);
 	w->port = w->d.port;
@@ -263,33 +259,13 @@ static void world_start(struct world *w)
 
 static void world_make(struct world *w)
 {
-	int e;
-
-	assert_int_equal(h_tmpdir_create(w->dir, sizeof(w->dir)), 0);
-	snprintf(w->home, sizeof(w->home), "HOME=%s", w->dir);
-	w->env[0] = w->home;
-	w->env[1] = "TAMWIL_CONFIG";
-	w->env[2] = "XDG_STATE_HOME";
-	w->env[3] = NULL;
-	assert_int_equal(h_path(w->state, sizeof(w->state), w->dir, "state"),
-			 0);
-	assert_int_equal(h_path(w->log, sizeof(w->log), w->dir, "tamwild.log"),
-			 0);
+	if (hd_world_create(&w->h, &w->r) != 0)
+		H_FAIL("cannot make head office's state");
 	assert_int_equal(
-	    h_path(w->server_pub, sizeof(w->server_pub), w->dir, "server.pub"),
+	    h_keygen(w->h.dir, "coord", w->h.env, w->coord_key, w->coord_pub),
 	    0);
-	assert_int_equal(
-	    h_keygen(w->dir, "admin", w->env, w->admin_key, w->admin_pub), 0);
-	assert_int_equal(
-	    h_keygen(w->dir, "coord", w->env, w->coord_key, w->coord_pub), 0);
-	must_run(w, h_tamwild_path(), "init", "--state", w->state, "--admin",
-		 w->admin_pub, "--admin-name", "Amina El Idrissi",
-		 (char *)NULL);
-	must_run(w, h_tamwild_path(), "pubkey", "--state", w->state,
-		 (char *)NULL);
-	assert_int_equal(h_write_file(w->server_pub, w->r.out), 0);
-	e = keyfile_read_public(w->server_pub, &w->server);
-	assert_int_equal(e, KEYFILE_OK);
+	assert_int_equal(keyfile_read_public(w->h.server_pub, &w->server),
+			 KEYFILE_OK);
 	assert_int_equal(keyfile_read_secret(w->coord_key, NULL, &w->coord),
 			 KEYFILE_OK);
 	world_start(w);
@@ -322,7 +298,7 @@ static void test_kill_under_load(void **state)
 		o[i].w = w;
 		o[i].id = i;
 		snprintf(o[i].state_dir, sizeof(o[i].state_dir), "%s/office-%d",
-			 w->dir, i);
+			 w->h.dir, i);
 		assert_int_equal(
 		    pthread_create(&t[i], NULL, office_main, &o[i]), 0);
 	}
@@ -346,7 +322,7 @@ static void test_kill_under_load(void **state)
 
 	/* The state on disk: sound, its log verified and replayed. */
 	assert_int_equal(h_daemon_stop(&w->d, 10000, &ws), 0);
-	must_run(w, h_tamwild_path(), "check", "--state", w->state,
+	must_run(w, h_tamwild_path(), "check", "--state", w->h.state,
 		 (char *)NULL);
 	if (strstr(w->r.out, "all checks passed") == NULL)
 		H_FAIL("tamwild check: %s", w->r.out);
@@ -367,7 +343,7 @@ static void test_kill_under_load(void **state)
 
 	h_daemon_kill(&w->d);
 	if (getenv("TAMWIL_E2E_KEEP") == NULL)
-		h_tmpdir_remove(w->dir);
+		h_tmpdir_remove(w->h.dir);
 	hd_result_free(&w->r);
 	sodium_memzero(&w->coord, sizeof(w->coord));
 	pthread_mutex_destroy(&w->mu);
