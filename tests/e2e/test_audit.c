@@ -15,6 +15,9 @@
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder for a look.
  */
+/* nftw() is X/Open, memmem() GNU. */
+#define _GNU_SOURCE
+#include <ftw.h>
 #include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -935,14 +938,100 @@ static void test_restore_refusals(void **state)
 	expect_ok(f);
 }
 
+/* ---- personal data at rest ------------------------------------------------
+ */
+
+/* The identities the scenario submitted, that no file may show. */
+static const char *const identity_texts[] = {"Khadija", "Alaoui", "JB000001",
+					     "JB000002", "1988-03-21"};
+
+/* The file being scanned's findings, for nftw's callback. */
+static char scan_found[4 * H_PATH_MAX];
+
+/* nftw callback: records the first file holding an identity text. */
+static int scan_file(const char *path, const struct stat *sb, int type,
+		     struct FTW *ftw)
+{
+	char *buf;
+	FILE *fp;
+	size_t n;
+
+	(void)ftw;
+	if (type != FTW_F || sb->st_size == 0 || scan_found[0] != '\0')
+		return 0;
+	buf = malloc((size_t)sb->st_size);
+	fp = fopen(path, "rb");
+	if (buf == NULL || fp == NULL) {
+		free(buf);
+		if (fp != NULL)
+			fclose(fp);
+		snprintf(scan_found, sizeof(scan_found), "%s: unreadable",
+			 path);
+		return 1;
+	}
+	n = fread(buf, 1, (size_t)sb->st_size, fp);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof(identity_texts) / sizeof(char *); i++)
+		if (memmem(buf, n, identity_texts[i],
+			   strlen(identity_texts[i])) != NULL)
+			snprintf(scan_found, sizeof(scan_found), "%s: %s", path,
+				 identity_texts[i]);
+	free(buf);
+	return scan_found[0] != '\0';
+}
+
+/* The first file under dir holding an identity text, or "". */
+static const char *scan_tree(const char *dir)
+{
+	scan_found[0] = '\0';
+	if (nftw(dir, scan_file, 16, FTW_PHYS) < 0)
+		snprintf(scan_found, sizeof(scan_found), "%s: cannot walk",
+			 dir);
+	return scan_found;
+}
+
+/*
+ * No file of head office's state (database, its write-ahead log, a
+ * backup, the daemon's log), of an export, or of the office's audit state
+ * shows a beneficiary's name, national ID or birth date: they travel and
+ * rest sealed. The daemon is killed first so the WAL keeps its pages.
+ */
+static void test_no_identity_at_rest(void **state)
+{
+	struct fixture *f = *state;
+	char backup[H_PATH_MAX], path[H_PATH_MAX], office[2 * H_PATH_MAX];
+	const char *found;
+
+	/* The scenario's names are really in the database, sealed. */
+	OK(f, AUDITOR, "show", f->refs[0]);
+	assert_int_equal(h_path(backup, sizeof(backup), f->wdir, "backup.db"),
+			 0);
+	tamwild_cmd(f, "backup", "--state", f->state, "--out", backup, NULL);
+	expect_ok(f);
+	export_log(f, "log.tamwil", path);
+	h_daemon_kill(&f->d);
+	found = scan_tree(f->wdir);
+	if (found[0] != '\0')
+		H_FAIL("an identity in clear: %s", found);
+	snprintf(office, sizeof(office), "%s/.local/state/tamwil", f->dir);
+	found = scan_tree(office);
+	if (found[0] != '\0')
+		H_FAIL("an identity in clear: %s", found);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, world_setup, world_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_receipt_kept),      T(test_export_and_tampering),
-	    T(test_forgeries),	       T(test_database_copy),
-	    T(test_rollback),	       T(test_proof),
-	    T(test_backup_under_load), T(test_restore_refusals),
+	    T(test_receipt_kept),
+	    T(test_export_and_tampering),
+	    T(test_forgeries),
+	    T(test_database_copy),
+	    T(test_rollback),
+	    T(test_proof),
+	    T(test_backup_under_load),
+	    T(test_restore_refusals),
+	    T(test_no_identity_at_rest),
 	};
 #undef T
 
