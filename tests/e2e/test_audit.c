@@ -15,8 +15,6 @@
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder for a look.
  */
-/* nftw() is X/Open, memmem() GNU. */
-#define _GNU_SOURCE
 #include <ftw.h>
 #include <glob.h>
 #include <setjmp.h>
