@@ -91,6 +91,7 @@ static void usage(FILE *out)
 	    "Audit (auditors and admins):\n"
 	    "  audit export --out FILE        the whole log, for an audit\n"
 	    "  audit verify FILE --server-key PUBFILE [--db COPY]\n"
+	    "               [--data-key DATAKEY]\n"
 	    "                                 check an export offline\n"
 	    "  audit proof REF                an application's log entries,\n"
 	    "                                 each proven\n"

@@ -34,6 +34,7 @@
 #include "checkpoint.h"
 #include "harness.h"
 #include "harness_domain.h"
+#include "keyfile.h"
 #include "signop.h"
 #include "tamwil-export.h"
 
@@ -936,6 +937,40 @@ static void test_restore_refusals(void **state)
 	expect_ok(f);
 }
 
+/*
+ * With head office's data key the verifier opens every sealed identity;
+ * with another data key it names the first submission that does not open.
+ */
+static void test_verify_data_key(void **state)
+{
+	struct fixture *f = *state;
+	char path[H_PATH_MAX], data[H_PATH_MAX], other[H_PATH_MAX];
+	keyfile_data d;
+
+	export_log(f, "log.tamwil", path);
+	assert_int_equal(h_path(data, sizeof(data), f->state, "data.key"), 0);
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--data-key", data, NULL);
+	expect_ok(f);
+	assert_non_null(
+	    strstr(f->r.out, "opened and checked 3 sealed identities"));
+
+	assert_int_equal(h_path(other, sizeof(other), f->wdir, "other.key"), 0);
+	assert_int_equal(keyfile_data_generate(&d), 0);
+	assert_int_equal(keyfile_write_data(other, &d, NULL), KEYFILE_OK);
+	sodium_memzero(&d, sizeof(d));
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--data-key", other, NULL);
+	expect_fail(f, 1,
+		    "the sealed identity does not open with the data "
+		    "key given");
+	assert_non_null(strstr(f->r.err, "entry "));
+
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--data-key", "/nonexistent/data.key", NULL);
+	expect_fail(f, 2, "cannot read the data key");
+}
+
 /* ---- personal data at rest ------------------------------------------------
  */
 
@@ -1030,6 +1065,7 @@ int main(void)
 	    T(test_backup_under_load),
 	    T(test_restore_refusals),
 	    T(test_no_identity_at_rest),
+	    T(test_verify_data_key),
 	};
 #undef T
 
