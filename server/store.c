@@ -223,6 +223,35 @@ fail:
 	return -1;
 }
 
+int store_open_reader(const char *path, store **out, char *err, size_t err_len)
+{
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	store *st;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		store_fail(st, path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	/* Only a checkpoint of the WAL briefly locks readers out. */
+	sqlite3_busy_timeout(st->db, 5000);
+	if (store_exec(st, "PRAGMA foreign_keys = ON", path) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	if (err != NULL)
+		snprintf(err, err_len, "%s", st->err);
+	store_close(st);
+	return -1;
+}
+
 void store_close(store *st)
 {
 	if (st == NULL)
