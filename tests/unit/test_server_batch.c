@@ -25,87 +25,20 @@
 #include "signop.h"
 #include "store.h"
 
+#include "server_world.h"
+
 #define BATCH_MAX 8
-
-struct who {
-	keyfile_secret key;
-	store_principal row;
-	ops_session sess;
-};
-
-/* An operation signed by one principal, as a client sends it. */
-struct signed_op {
-	struct who *by;
-	uint8_t key[SIGNOP_IDEMPOTENCY_LEN];
-	uint8_t *bytes;
-	uint8_t sig[SIGNOP_SIGLEN];
-	Tamwil__V1__SignedOperation sop;
-};
 
 struct fixture {
 	char dir[64], path[128];
 	server *srv;
 	store *rd; /* a worker's read-only connection */
-	struct who admin, coord, approver, approver2;
+	struct world_who admin, coord, approver, approver2;
 	char refs[2][STORE_REF_MAX];
 };
 
-/* Enrols w through the server's own operation and loads its row. */
-static void enrol(struct fixture *f, struct who *w, const char *name,
-		  Tamwil__V1__Role role, const char *region)
-{
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__EnrolPrincipal body = TAMWIL__V1__ENROL_PRINCIPAL__INIT;
-	char err[300];
-	uint64_t seq;
-
-	assert_int_equal(keyfile_generate(&w->key), 0);
-	body.name = (char *)name;
-	body.role = role;
-	body.region = (char *)region;
-	body.noise_key.data = w->key.noise_pk;
-	body.noise_key.len = 32;
-	body.sign_key.data = w->key.sign_pk;
-	body.sign_key.len = 32;
-	op.body_case = TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL;
-	op.enrol_principal = &body;
-	assert_int_equal(ops_apply_local(f->srv, &op, &seq, err, sizeof(err)),
-			 0);
-	assert_int_equal(
-	    store_principal_by_noise(f->srv->st, w->key.noise_pk, &w->row), 0);
-	memset(&w->sess, 0, sizeof(w->sess));
-	w->sess.who = &w->row;
-	w->sess.peer = "test";
-}
-
-/* Signs op as w into so, with a fresh idempotency key unless keep_key. */
-static void sign(struct who *w, Tamwil__V1__Operation *op, int keep_key,
-		 struct signed_op *so)
-{
-	size_t len;
-
-	if (!keep_key)
-		signop_new_idempotency_key(so->key);
-	so->by = w;
-	op->idempotency_key.data = so->key;
-	op->idempotency_key.len = sizeof(so->key);
-	len = tamwil__v1__operation__get_packed_size(op);
-	so->bytes = malloc(len);
-	assert_non_null(so->bytes);
-	tamwil__v1__operation__pack(op, so->bytes);
-	assert_int_equal(signop_sign(so->bytes, len, &w->key, so->sig), 0);
-	tamwil__v1__signed_operation__init(&so->sop);
-	so->sop.operation.data = so->bytes;
-	so->sop.operation.len = len;
-	so->sop.signer_key.data = w->key.sign_pk;
-	so->sop.signer_key.len = 32;
-	so->sop.signature.data = so->sig;
-	so->sop.signature.len = SIGNOP_SIGLEN;
-	op->idempotency_key.data = NULL;
-	op->idempotency_key.len = 0;
-}
-
-static void create_region(struct who *w, const char *code, struct signed_op *so)
+static void create_region(struct world_who *w, const char *code,
+			  struct world_signed *so)
 {
 	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
 	Tamwil__V1__CreateRegion body = TAMWIL__V1__CREATE_REGION__INIT;
@@ -114,10 +47,11 @@ static void create_region(struct who *w, const char *code, struct signed_op *so)
 	body.name = (char *)code;
 	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_REGION;
 	op.create_region = &body;
-	sign(w, &op, 0, so);
+	world_sign(w, &op, 0, so);
 }
 
-static void approve(struct who *w, const char *ref, struct signed_op *so)
+static void approve(struct world_who *w, const char *ref,
+		    struct world_signed *so)
 {
 	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
 	Tamwil__V1__ApproveApplication body =
@@ -126,54 +60,18 @@ static void approve(struct who *w, const char *ref, struct signed_op *so)
 	body.reference = (char *)ref;
 	op.body_case = TAMWIL__V1__OPERATION__BODY_APPROVE_APPLICATION;
 	op.approve_application = &body;
-	sign(w, &op, 0, so);
+	world_sign(w, &op, 0, so);
 }
 
-static Tamwil__V1__Money *mad(Tamwil__V1__Money *m, int64_t minor)
+/* A submission of 30 000 MAD by the coordinator. */
+static void submit(struct fixture *f, int i, struct world_signed *so)
 {
-	tamwil__v1__money__init(m);
-	m->minor = minor;
-	m->currency = "MAD";
-	return m;
-}
-
-/* A submission by the coordinator with a sealed identity. */
-static void submit(struct fixture *f, int i, struct signed_op *so)
-{
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__SubmitApplication m = TAMWIL__V1__SUBMIT_APPLICATION__INIT;
-	Tamwil__V1__Identity id = TAMWIL__V1__IDENTITY__INIT;
-	Tamwil__V1__Money req, own;
-	uint8_t boxkey[32], plain[512], box[512 + SEAL_BOX_OVERHEAD];
+	struct world_submission sub;
 	char nid[32];
-	size_t n;
 
 	snprintf(nid, sizeof(nid), "CD%06d", i);
-	id.national_id = nid;
-	id.first_name = "Fatima";
-	id.last_name = "Zahra";
-	id.birth_date = "1988-03-02";
-	id.phone = "";
-	id.address = "";
-	n = tamwil__v1__identity__pack(&id, plain);
-	assert_int_equal(
-	    seal_box_key(boxkey, f->srv->data.pk, f->coord.key.noise_sk), 0);
-	assert_int_equal(seal_box(boxkey, plain, n, box), 0);
-	m.programme = "PROG-26";
-	m.region = "LAG";
-	m.identity_box.data = box;
-	m.identity_box.len = n + SEAL_BOX_OVERHEAD;
-	m.sex = TAMWIL__V1__SEX__SEX_FEMALE;
-	m.birth_year = 1988;
-	m.category = TAMWIL__V1__CATEGORY__CATEGORY_RURAL_WOMAN;
-	m.sector = "crafts";
-	m.activity = "pottery";
-	m.financing_formula = "";
-	m.amount_requested = mad(&req, 3000000);
-	m.own_contribution = mad(&own, 0);
-	op.body_case = TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION;
-	op.submit_application = &m;
-	sign(&f->coord, &op, 0, so);
+	world_submission(&sub, f->srv, &f->coord, "PROG-26", nid, 3000000);
+	world_sign(&f->coord, &sub.op, 0, so);
 }
 
 /* Checks a receipt as a client would: signed checkpoint, inclusion. */
@@ -218,7 +116,7 @@ static void expect_receipt(const server *srv,
  * after the commit. Returns ops_apply_batch()'s result; resp[i] are the
  * unpacked answers (the caller frees them with free_answers()).
  */
-static int run_batch(struct fixture *f, struct signed_op *so, size_t n,
+static int run_batch(struct fixture *f, struct world_signed *so, size_t n,
 		     Tamwil__V1__Response **resp)
 {
 	ops_pending *p = calloc(n, sizeof(*p));
@@ -249,12 +147,12 @@ static int run_batch(struct fixture *f, struct signed_op *so, size_t n,
 	return rc;
 }
 
-static void free_batch(struct signed_op *so, Tamwil__V1__Response **resp,
+static void free_batch(struct world_signed *so, Tamwil__V1__Response **resp,
 		       size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		tamwil__v1__response__free_unpacked(resp[i], NULL);
-		free(so[i].bytes);
+		world_signed_free(&so[i]);
 	}
 }
 
@@ -287,38 +185,30 @@ static uint64_t log_size(store *st)
 static void admin_setup(struct fixture *f)
 {
 	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__CreateRegion reg = TAMWIL__V1__CREATE_REGION__INIT;
 	Tamwil__V1__CreateProgramme prog = TAMWIL__V1__CREATE_PROGRAMME__INIT;
 	Tamwil__V1__Money env, ceil;
 	Tamwil__V1__Response *resp[3];
-	struct signed_op so[3];
-	char err[300];
-	uint64_t seq;
+	struct world_signed so[3];
 
-	reg.code = "LAG";
-	reg.name = "Laghouat";
-	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_REGION;
-	op.create_region = &reg;
-	assert_int_equal(ops_apply_local(f->srv, &op, &seq, err, sizeof(err)),
-			 0);
-	enrol(f, &f->admin, "Administratrice", TAMWIL__V1__ROLE__ROLE_ADMIN,
-	      "");
-	enrol(f, &f->coord, "Coordinatrice", TAMWIL__V1__ROLE__ROLE_COORDINATOR,
-	      "LAG");
-	enrol(f, &f->approver, "Approbateur", TAMWIL__V1__ROLE__ROLE_APPROVER,
-	      "");
-	enrol(f, &f->approver2, "Approbatrice", TAMWIL__V1__ROLE__ROLE_APPROVER,
-	      "");
+	world_region(f->srv, "LAG", "Laghouat");
+	world_enrol(f->srv, &f->admin, "Administratrice",
+		    TAMWIL__V1__ROLE__ROLE_ADMIN, "");
+	world_enrol(f->srv, &f->coord, "Coordinatrice",
+		    TAMWIL__V1__ROLE__ROLE_COORDINATOR, "LAG");
+	world_enrol(f->srv, &f->approver, "Approbateur",
+		    TAMWIL__V1__ROLE__ROLE_APPROVER, "");
+	world_enrol(f->srv, &f->approver2, "Approbatrice",
+		    TAMWIL__V1__ROLE__ROLE_APPROVER, "");
 	/* An envelope that holds one grant of 30 000 MAD, not two. */
 	prog.code = "PROG-26";
 	prog.name = "Programme 2026";
-	prog.envelope = mad(&env, 5000000);
-	prog.ceiling = mad(&ceil, 3500000);
+	prog.envelope = world_mad(&env, 5000000);
+	prog.ceiling = world_mad(&ceil, 3500000);
 	prog.period_start = "";
 	prog.period_end = "";
 	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME;
 	op.create_programme = &prog;
-	sign(&f->admin, &op, 0, &so[0]);
+	world_sign(&f->admin, &op, 0, &so[0]);
 	submit(f, 1, &so[1]);
 	submit(f, 2, &so[2]);
 	assert_int_equal(run_batch(f, so, 3, resp), 0);
@@ -336,17 +226,8 @@ static int setup(void **state)
 	char err[256];
 
 	assert_non_null(f);
-	assert_true(sodium_init() >= 0);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tamwil-batch-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
-	f->srv = calloc(1, sizeof(*f->srv));
-	assert_non_null(f->srv);
-	assert_int_equal(keyfile_generate(&f->srv->key), 0);
-	assert_int_equal(keyfile_data_generate(&f->srv->data), 0);
-	assert_int_equal(seal_derive(&f->srv->seal, f->srv->data.sk), 0);
-	assert_int_equal(store_open(f->path, 1, &f->srv->st, err, sizeof(err)),
-			 0);
+	world_open(f->dir, f->path, &f->srv);
 	assert_int_equal(store_open_reader(f->path, &f->rd, err, sizeof(err)),
 			 0);
 	admin_setup(f);
@@ -357,17 +238,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char path[160];
 
 	store_close(f->rd);
-	store_close(f->srv->st);
-	free(f->srv);
-	unlink(f->path);
-	snprintf(path, sizeof(path), "%s-wal", f->path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", f->path);
-	unlink(path);
-	rmdir(f->dir);
+	world_close(f->dir, f->srv);
 	free(f);
 	return 0;
 }
@@ -376,7 +249,7 @@ static int teardown(void **state)
 static void test_refused_one_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct signed_op so[4];
+	struct world_signed so[4];
 	Tamwil__V1__Response *resp[4];
 	uint8_t hash[32], buf[512];
 	uint64_t before = log_size(f->srv->st), seq0;
@@ -421,7 +294,7 @@ static void test_same_key_twice_in_a_batch(void **state)
 	struct fixture *f = *state;
 	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
 	Tamwil__V1__CreateRegion body = TAMWIL__V1__CREATE_REGION__INIT;
-	struct signed_op so[3];
+	struct world_signed so[3];
 	Tamwil__V1__Response *resp[3];
 	const Tamwil__V1__OperationResult *first, *again;
 	uint64_t before = log_size(f->srv->st);
@@ -439,7 +312,7 @@ static void test_same_key_twice_in_a_batch(void **state)
 	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_REGION;
 	op.create_region = &body;
 	memcpy(so[2].key, so[0].key, sizeof(so[2].key));
-	sign(&f->admin, &op, 1, &so[2]);
+	world_sign(&f->admin, &op, 1, &so[2]);
 	assert_int_equal(run_batch(f, so, 3, resp), 0);
 	first = expect_result(f, resp[0]);
 	again = expect_result(f, resp[1]);
@@ -458,7 +331,7 @@ static void test_same_key_twice_in_a_batch(void **state)
 static void test_envelope_holds_within_a_batch(void **state)
 {
 	struct fixture *f = *state;
-	struct signed_op so[2];
+	struct world_signed so[2];
 	Tamwil__V1__Response *resp[2];
 	store_programme p;
 
@@ -479,7 +352,7 @@ static void test_envelope_holds_within_a_batch(void **state)
 static void test_commit_failure_loses_the_batch(void **state)
 {
 	struct fixture *f = *state;
-	struct signed_op so[3], retry[2];
+	struct world_signed so[3], retry[2];
 	Tamwil__V1__Response *resp[3];
 	static const char lost[] = "head office could not store the "
 				   "operation; nothing was applied, try again";
@@ -514,7 +387,7 @@ static void test_commit_failure_loses_the_batch(void **state)
 	assert_int_equal(expect_result(f, resp[1])->sequence, before + 1);
 	assert_int_equal(store_region_find(f->rd, "GGG", &id), 0);
 	free_batch(retry, resp, 2);
-	free(so[1].bytes);
+	world_signed_free(&so[1]);
 }
 
 static int on_security(void *arg, int64_t time, const char *principal,
@@ -533,7 +406,7 @@ static int on_security(void *arg, int64_t time, const char *principal,
 static void test_bad_signature_recorded(void **state)
 {
 	struct fixture *f = *state;
-	struct signed_op so[2];
+	struct world_signed so[2];
 	Tamwil__V1__Response *resp[2];
 	uint64_t before = log_size(f->srv->st);
 	int64_t id;
