@@ -46,8 +46,9 @@ struct conn {
 	/*
 	 * The request in flight, if any: one at a time, so answers leave in
 	 * the order requests came, and sess is used by one thread at a time.
-	 * While it is out, who, sess and peer are the job's to read and the
-	 * structure outlives a close (dead) until the job comes back.
+	 * While it is out, who, sess and peer are the job's (the worker of
+	 * a hello fills who) and the structure outlives a close (dead)
+	 * until the job comes back.
 	 */
 	pool_job *job;
 	int dead;	/* closed while its job was out */
@@ -170,40 +171,25 @@ static void conn_security_event(struct conn *c, int64_t principal,
 	pool_security_event(c->srv, principal, c->peer, kind, detail);
 }
 
-/* Looks the proven static key up; refuses unknown and revoked keys. */
-static int conn_authenticate(struct conn *c)
+/*
+ * After the worker looked the proven static key up (DISPATCH_UNKNOWN_KEY,
+ * DISPATCH_REVOKED_KEY): logs, records the security event and closes.
+ */
+static void conn_refuse_key(struct conn *c, const pool_job *j)
 {
-	uint8_t rs[NOISE_DHLEN];
 	char hex[17];
-	int rc;
 
-	if (channel_remote_static(&c->ch, rs) != 0) {
-		conn_refuse(c, "no static key after message 3");
-		return -1;
-	}
-	sodium_bin2hex(hex, sizeof(hex), rs, 8);
-	rc = store_principal_by_noise(c->srv->loop_st, rs, &c->who);
-	if (rc == STORE_NOT_FOUND) {
+	sodium_bin2hex(hex, sizeof(hex), j->d.peer_key, 8);
+	if (j->d.status == DISPATCH_UNKNOWN_KEY) {
 		log_info("connection from %s refused: unknown key %s...",
 			 c->peer, hex);
 		conn_security_event(c, 0, "unknown key", hex);
-		conn_free(c);
-		return -1;
-	}
-	if (rc != 0) {
-		log_error("principal lookup: %s",
-			  store_errmsg(c->srv->loop_st));
-		conn_refuse(c, "internal error looking the key up");
-		return -1;
-	}
-	if (c->who.revoked) {
+	} else {
 		log_info("connection from %s refused: revoked key of %s (%s)",
 			 c->peer, c->who.name, hex);
 		conn_security_event(c, c->who.id, "revoked key", c->who.name);
-		conn_free(c);
-		return -1;
 	}
-	return 0;
+	conn_free(c);
 }
 
 /*
@@ -211,8 +197,8 @@ static int conn_authenticate(struct conn *c)
  * workers. The connection reads no further frame until its answer is
  * back. 0, or -1 after closing.
  */
-static int conn_submit(struct conn *c, int hello, const uint8_t *plain,
-		       size_t len)
+static int conn_submit(struct conn *c, const uint8_t *peer_key,
+		       const uint8_t *plain, size_t len)
 {
 	pool_job *j = calloc(1, sizeof(*j));
 	uint8_t *in = malloc(len > 0 ? len : 1);
@@ -228,7 +214,10 @@ static int conn_submit(struct conn *c, int hello, const uint8_t *plain,
 	memcpy(in, plain, len);
 	j->owner = c;
 	j->d.s = &c->sess;
-	j->d.hello = hello;
+	j->d.hello = peer_key != NULL;
+	if (peer_key != NULL)
+		memcpy(j->d.peer_key, peer_key, sizeof(j->d.peer_key));
+	j->d.who = &c->who;
 	j->d.in = in;
 	j->d.in_len = len;
 	j->d.out = out;
@@ -251,6 +240,7 @@ static void conn_job_free(pool_job *j)
 static int conn_on_msg3(struct conn *c, const uint8_t *msg, size_t len)
 {
 	server *srv = c->srv;
+	uint8_t rs[NOISE_DHLEN];
 	size_t payload_len;
 
 	if (channel_handshake_read(&c->ch, msg, len, srv->plain,
@@ -258,9 +248,12 @@ static int conn_on_msg3(struct conn *c, const uint8_t *msg, size_t len)
 		conn_refuse(c, "bad handshake message 3 (decryption failed)");
 		return -1;
 	}
-	if (conn_authenticate(c) != 0)
+	if (channel_remote_static(&c->ch, rs) != 0) {
+		conn_refuse(c, "no static key after message 3");
 		return -1;
-	return conn_submit(c, 1, srv->plain, payload_len);
+	}
+	/* A worker looks the key up before it reads the hello. */
+	return conn_submit(c, rs, srv->plain, payload_len);
 }
 
 /* One transport frame: decrypt and hand over; the answer comes later. */
@@ -273,7 +266,7 @@ static int conn_on_transport(struct conn *c, const uint8_t *msg, size_t len)
 		conn_refuse(c, "decryption failed");
 		return -1;
 	}
-	return conn_submit(c, 0, srv->plain, plain_len);
+	return conn_submit(c, NULL, srv->plain, plain_len);
 }
 
 /* The largest body acceptable in the connection's state. */
@@ -354,11 +347,16 @@ void conn_job_done(server *srv, pool_job *j)
 		conn_release(c);
 		return;
 	}
-	if (status == DISPATCH_CLOSE) {
+	if (status == DISPATCH_UNKNOWN_KEY || status == DISPATCH_REVOKED_KEY) {
+		conn_refuse_key(c, j);
 		conn_job_free(j);
-		conn_refuse(c, c->state == CONN_OPEN
-				   ? "no answer could be produced"
-				   : "malformed ClientHello");
+		return;
+	}
+	if (status == DISPATCH_CLOSE) {
+		conn_refuse(c, j->d.why != NULL
+				   ? j->d.why
+				   : "no answer could be produced");
+		conn_job_free(j);
 		return;
 	}
 	if (c->state == CONN_WAIT_MSG3) {

@@ -120,14 +120,30 @@ int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len)
 	return 0;
 }
 
-/* Reads the ClientHello of handshake message 3, and its first request. */
+/*
+ * Who the client of handshake message 3 is, then its ClientHello and
+ * first request.
+ */
 static enum dispatch_status dispatch_hello(server *srv, store *rd,
 					   dispatch_job *j)
 {
+	int rc = store_principal_by_noise(rd, j->peer_key, j->who);
+
+	if (rc == STORE_NOT_FOUND)
+		return DISPATCH_UNKNOWN_KEY;
+	if (rc != 0) {
+		log_error("principal lookup: %s", store_errmsg(rd));
+		j->why = "internal error looking the key up";
+		return DISPATCH_CLOSE;
+	}
+	if (j->who->revoked)
+		return DISPATCH_REVOKED_KEY;
 	j->ch = tamwil__v1__client_hello__unpack(&j->budget.alloc, j->in_len,
 						 j->in);
-	if (j->ch == NULL)
+	if (j->ch == NULL) {
+		j->why = "malformed ClientHello";
 		return DISPATCH_CLOSE;
+	}
 	log_debug("%s uses %s", j->s->who->name,
 		  j->ch->client_version[0] ? j->ch->client_version : "?");
 	if (j->ch->first_request == NULL)
@@ -142,6 +158,7 @@ enum dispatch_status dispatch_begin(server *srv, store *rd, dispatch_job *j)
 	j->ch = NULL;
 	j->req = NULL;
 	j->out_len = 0;
+	j->why = NULL;
 	memset(&j->op, 0, sizeof(j->op));
 	if (j->hello) {
 		j->status = dispatch_hello(srv, rd, j);

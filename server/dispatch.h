@@ -22,8 +22,10 @@ int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len);
 enum dispatch_status {
 	DISPATCH_ANSWER, /* out holds the answer */
 	DISPATCH_SILENT, /* a ClientHello without a first request */
-	DISPATCH_CLOSE,	 /* a malformed ClientHello: close without answer */
-	DISPATCH_WRITE	 /* hand op to the writer, then dispatch_finish() */
+	DISPATCH_CLOSE,	 /* close without answer; why says why */
+	DISPATCH_WRITE,	 /* hand op to the writer, then dispatch_finish() */
+	DISPATCH_UNKNOWN_KEY, /* hello: no principal has the client's key */
+	DISPATCH_REVOKED_KEY  /* hello: the key's principal is revoked */
 };
 
 /*
@@ -35,11 +37,15 @@ enum dispatch_status {
 typedef struct dispatch_job {
 	ops_session *s; /* the connection's; used by whoever holds the job */
 	int hello;	/* in is a ClientHello (handshake message 3) */
+	/* With hello: the client's proven static key, looked up into who. */
+	uint8_t peer_key[STORE_KEYLEN];
+	store_principal *who; /* s->who, writable for the hello */
 	const uint8_t *in;
 	size_t in_len;
 	uint8_t *out; /* capacity out_cap; the answer's plaintext */
 	size_t out_cap, out_len;
 	enum dispatch_status status;
+	const char *why; /* with DISPATCH_CLOSE, a static phrase or NULL */
 
 	pbuf_budget budget; /* the unpacked message's allocations */
 	Tamwil__V1__ClientHello *ch;
@@ -48,11 +54,12 @@ typedef struct dispatch_job {
 } dispatch_job;
 
 /*
- * The worker's part: unpacks the request; answers a whoami, ping or query
- * (reading through rd, the worker's read-only connection) and a refused
- * operation; prepares any other operation for the writer. Sets and
- * returns j->status. A request that cannot be parsed or is not allowed
- * gets an Error answer; only a malformed ClientHello closes.
+ * The worker's part. For a hello, first looks the client's key up (an
+ * unknown or revoked key ends there). Then unpacks the request; answers a
+ * whoami, ping or query (reading through rd, the worker's read-only connection)
+ * and a refused operation; prepares any other operation for the writer. Sets
+ * and returns j->status. A request that cannot be parsed or is not allowed gets
+ * an Error answer; only a malformed ClientHello closes.
  */
 enum dispatch_status dispatch_begin(server *srv, store *rd, dispatch_job *j);
 

@@ -170,17 +170,13 @@ int server_load(server *srv, const config *cfg)
 	return server_open_store(srv);
 }
 
-/* The loop's read connection, then the workers and the writer. */
+/* The workers, with their read connections, and the writer. */
 static int server_start_threads(server *srv)
 {
-	char path[4096], err[STATE_ERR_MAX];
+	char path[4096];
 
 	if (server_db_path(srv, path, sizeof(path)) != 0)
 		return -1;
-	if (store_open_reader(path, &srv->loop_st, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		return -1;
-	}
 	return pool_start(srv, path, conn_job_done);
 }
 
@@ -238,12 +234,10 @@ void server_close(server *srv)
 		event_free(srv->stop_timer);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
-	store_close(srv->loop_st);
 	store_close(srv->st);
 	sodium_memzero(&srv->key, sizeof(srv->key));
 	sodium_memzero(&srv->data, sizeof(srv->data));
 	sodium_memzero(&srv->seal, sizeof(srv->seal));
 	srv->st = NULL;
-	srv->loop_st = NULL;
 	srv->base = NULL;
 }

@@ -38,7 +38,6 @@ typedef struct server {
 	struct evconnlistener *listener;
 	struct event *sig_term, *sig_int, *stop_timer;
 	store *st;	    /* the write connection */
-	store *loop_st;	    /* read only: key lookups at handshake */
 	struct pool *pool;  /* workers and writer; NULL without threads */
 	keyfile_secret key; /* the server's Noise and signing keys */
 	keyfile_public pub; /* their public halves, with the data key */

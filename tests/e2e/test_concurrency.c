@@ -26,15 +26,17 @@
 #include "keyfile.h"
 #include "tamwil-client.h"
 
-#define CLIENTS	     16
-#define OPS	     50
-#define RUN_MS	     60000
-#define CODE_MAX     8
-#define WHY_MAX	     TAMWIL_ERROR_MAX
-#define LOG_CAP	     (1u << 20)
-#define STOP_MS	     10000
-#define DB_NAME	     "tamwil.db"
-#define STATS_NEEDLE "group commit: "
+#define CLIENTS	      16
+#define OPS	      50
+#define OPS_STOP      400 /* when the daemon is stopped under the clients */
+#define STOP_AFTER_MS 200
+#define RUN_MS	      60000
+#define CODE_MAX      8
+#define WHY_MAX	      TAMWIL_ERROR_MAX
+#define LOG_CAP	      (1u << 20)
+#define STOP_MS	      10000
+#define DB_NAME	      "tamwil.db"
+#define STATS_NEEDLE  "group commit: "
 
 struct fixture {
 	char dir[H_PATH_MAX];
@@ -52,9 +54,11 @@ struct fixture {
 struct client {
 	const struct fixture *f;
 	int index;
-	char codes[OPS][CODE_MAX];
-	uint64_t seq[OPS];
-	int acked[OPS];
+	int ops; /* how many to send */
+	char codes[OPS_STOP][CODE_MAX];
+	uint64_t seq[OPS_STOP];
+	int acked[OPS_STOP];
+	int sent;	   /* operations sent, answered or not */
 	char why[WHY_MAX]; /* the first failure, "" if none */
 };
 
@@ -153,7 +157,8 @@ static void *client_main(void *arg)
 		client_fail(c, "whoami", &err);
 		goto out;
 	}
-	for (int i = 0; i < OPS; i++) {
+	for (int i = 0; i < c->ops; i++) {
+		c->sent = i + 1;
 		if (client_op(c, tc, i, i == 0) != 0)
 			break;
 	}
@@ -282,8 +287,11 @@ static int db_entry_code(sqlite3 *db, uint64_t seq, char code[CODE_MAX])
 	return rc;
 }
 
-/* Every acknowledged operation once in the tables, at its log entry. */
-static void check_database(const struct fixture *f, struct client *cl)
+/*
+ * Every acknowledged operation once in the tables, at its log entry, and
+ * no other operation there. Returns how many were acknowledged.
+ */
+static long long check_database(const struct fixture *f, struct client *cl)
 {
 	char path[H_PATH_MAX], code[CODE_MAX];
 	sqlite3 *db;
@@ -293,7 +301,7 @@ static void check_database(const struct fixture *f, struct client *cl)
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 			 SQLITE_OK);
 	for (int t = 0; t < CLIENTS; t++) {
-		for (int i = 0; i < OPS; i++) {
+		for (int i = 0; i < cl[t].sent; i++) {
 			if (!cl[t].acked[i])
 				continue;
 			acked++;
@@ -308,7 +316,6 @@ static void check_database(const struct fixture *f, struct client *cl)
 			assert_string_equal(code, cl[t].codes[i]);
 		}
 	}
-	assert_int_equal(acked, CLIENTS * OPS);
 	assert_int_equal(db_count(db, "SELECT count(*) FROM regions", NULL),
 			 acked);
 	assert_int_equal(db_count(db, "SELECT count(*) FROM operations", NULL),
@@ -323,10 +330,14 @@ static void check_database(const struct fixture *f, struct client *cl)
 				  NULL),
 			 1);
 	sqlite3_close(db);
+	return acked;
 }
 
-/* Reads the daemon's closing "group commit" line; batches must have formed. */
-static void check_batches(const struct fixture *f)
+/*
+ * Reads the daemon's closing "group commit" line: nothing lost, and
+ * batches formed. Returns the number of operations it counts.
+ */
+static unsigned long long check_batches(const struct fixture *f)
 {
 	char *log = malloc(LOG_CAP), *line;
 	unsigned long long ops, batches, largest, lost;
@@ -344,13 +355,27 @@ static void check_batches(const struct fixture *f)
 					     "(largest %llu, %llu lost)",
 				&ops, &batches, &largest, &lost),
 			 4);
-	print_message("%s", line);
-	/* Each client retried its first operation once. */
-	assert_int_equal(ops, CLIENTS * (OPS + 1));
+	if (strchr(line, '\n') != NULL)
+		*strchr(line, '\n') = '\0';
+	print_message("%s\n", line);
 	assert_int_equal(lost, 0);
 	assert_true(largest > 1);
 	assert_true(batches < ops);
 	free(log);
+	return ops;
+}
+
+/* Starts the clients, each to send ops operations. */
+static void clients_start(struct fixture *f, struct client *cl, pthread_t *th,
+			  int ops)
+{
+	for (int t = 0; t < CLIENTS; t++) {
+		cl[t].f = f;
+		cl[t].index = t;
+		cl[t].ops = ops;
+		assert_int_equal(
+		    pthread_create(&th[t], NULL, client_main, &cl[t]), 0);
+	}
 }
 
 static void test_concurrent_offices(void **state)
@@ -361,12 +386,7 @@ static void test_concurrent_offices(void **state)
 	int wstatus = 0;
 
 	assert_non_null(cl);
-	for (int t = 0; t < CLIENTS; t++) {
-		cl[t].f = f;
-		cl[t].index = t;
-		assert_int_equal(
-		    pthread_create(&th[t], NULL, client_main, &cl[t]), 0);
-	}
+	clients_start(f, cl, th, OPS);
 	for (int t = 0; t < CLIENTS; t++)
 		pthread_join(th[t], NULL);
 	for (int t = 0; t < CLIENTS; t++) {
@@ -378,8 +398,40 @@ static void test_concurrent_offices(void **state)
 	/* A clean stop writes the writer's counters. */
 	assert_int_equal(h_daemon_stop(&f->d, STOP_MS, &wstatus), 0);
 	assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
-	check_database(f, cl);
-	check_batches(f);
+	assert_int_equal(check_database(f, cl), CLIENTS * OPS);
+	/* Each client retried its first operation once. */
+	assert_int_equal(check_batches(f), CLIENTS * (OPS + 1));
+	free(cl);
+}
+
+/*
+ * SIGTERM while the clients are busy: the daemon answers what it took,
+ * stops, and every operation it kept was acknowledged, every one
+ * acknowledged kept.
+ */
+static void test_stop_drains(void **state)
+{
+	struct fixture *f = *state;
+	struct client *cl = calloc(CLIENTS, sizeof(*cl));
+	pthread_t th[CLIENTS];
+	int wstatus = 0, cut = 0;
+	long long acked;
+
+	assert_non_null(cl);
+	clients_start(f, cl, th, OPS_STOP);
+	h_sleep_ms(STOP_AFTER_MS);
+	assert_int_equal(h_daemon_stop(&f->d, STOP_MS, &wstatus), 0);
+	for (int t = 0; t < CLIENTS; t++)
+		pthread_join(th[t], NULL);
+	assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+	for (int t = 0; t < CLIENTS; t++)
+		cut += cl[t].sent < OPS_STOP || cl[t].why[0] != '\0';
+	if (cut == 0)
+		fail_msg(
+		    "the clients finished before the stop: nothing tested");
+	acked = check_database(f, cl);
+	assert_true(acked > 0);
+	assert_true(check_batches(f) >= (unsigned long long)acked);
 	free(cl);
 }
 
@@ -388,6 +440,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_concurrent_offices, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_drains, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

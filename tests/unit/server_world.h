@@ -109,8 +109,7 @@ static inline void world_enrol(server *srv, struct world_who *w,
 }
 
 /* Creates a region through the server's own signed operation. */
-static inline void world_region(server *srv, const char *code,
-				const char *name)
+static inline void world_region(server *srv, const char *code, const char *name)
 {
 	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
 	Tamwil__V1__CreateRegion reg = TAMWIL__V1__CREATE_REGION__INIT;
