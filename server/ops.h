@@ -2,9 +2,10 @@
  * Operations: the rules of the agency's work. Verifies a SignedOperation
  * (signature by the channel's own principal, over the exact bytes), parses
  * what it verified, checks role, region, maker-checker, state machine and
- * budget rules, and applies the change in one transaction together with
- * its idempotency record. A retry under the same idempotency key returns
- * the first result and changes nothing.
+ * budget rules, and applies the change together with its log entry and
+ * idempotency record under a savepoint of its batch's transaction (group
+ * commit). A retry under the same idempotency key returns the first
+ * result and changes nothing.
  */
 #ifndef TAMWIL_OPS_H
 #define TAMWIL_OPS_H

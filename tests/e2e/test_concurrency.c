@@ -36,6 +36,7 @@
 #define LOG_CAP	      (1u << 20)
 #define STOP_MS	      10000
 #define DB_NAME	      "tamwil.db"
+#define WORKERS	      "3" /* more than the machine's cores */
 #define STATS_NEEDLE  "group commit: "
 
 struct fixture {
@@ -188,6 +189,7 @@ static void run_tamwild(struct fixture *f, hd_result *r, const char *arg, ...)
 
 static int setup(void **state)
 {
+	static const char *const workers[] = {"--workers", WORKERS, NULL};
 	struct fixture *f = calloc(1, sizeof(*f));
 	hd_result r = {0};
 
@@ -218,7 +220,7 @@ static int setup(void **state)
 		return -1;
 	}
 	hd_result_free(&r);
-	if (h_daemon_start(&f->d, f->state, f->log, NULL, f->env) != 0)
+	if (h_daemon_start(&f->d, f->state, f->log, workers, f->env) != 0)
 		return -1;
 	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
 	return 0;
@@ -385,7 +387,11 @@ static void test_concurrent_offices(void **state)
 	pthread_t th[CLIENTS];
 	int wstatus = 0;
 
+	static const char *const started[] = {
+	    WORKERS " workers and one writer started", NULL};
+
 	assert_non_null(cl);
+	assert_int_equal(h_log_wait(f->log, 0, started, 1000), 0);
 	clients_start(f, cl, th, OPS);
 	for (int t = 0; t < CLIENTS; t++)
 		pthread_join(th[t], NULL);
