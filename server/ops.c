@@ -1136,7 +1136,9 @@ static void ops_apply_one(server *srv, ops_pending *p, int64_t now)
 		store_rollback_to(srv->st);
 		p->outcome = OPS_REFUSED;
 		ops_log_refusal(p);
-		ops_security_event(srv->st, p, now);
+		/* Never outside the batch: SQLite may have ended it. */
+		if (store_in_transaction(srv->st))
+			ops_security_event(srv->st, p, now);
 		return;
 	}
 	p->outcome = rc == 1 ? OPS_REPLAYED : OPS_APPLIED;

@@ -341,7 +341,7 @@ static long long check_database(const struct fixture *f, struct client *cl)
  */
 static unsigned long long check_batches(const struct fixture *f)
 {
-	char *log = malloc(LOG_CAP), *line;
+	char *log = malloc(LOG_CAP), *line, *nl;
 	unsigned long long ops, batches, largest, lost;
 	size_t n;
 
@@ -350,15 +350,16 @@ static unsigned long long check_batches(const struct fixture *f)
 	line = strstr(log, STATS_NEEDLE);
 	if (line == NULL) {
 		h_log_dump(f->log, 0);
-		fail_msg("no group commit line in the log");
+		H_FAIL("no group commit line in the log");
 	}
 	assert_int_equal(sscanf(line,
 				STATS_NEEDLE "%llu operations in %llu batches "
 					     "(largest %llu, %llu lost)",
 				&ops, &batches, &largest, &lost),
 			 4);
-	if (strchr(line, '\n') != NULL)
-		*strchr(line, '\n') = '\0';
+	nl = strchr(line, '\n');
+	if (nl != NULL)
+		*nl = '\0';
 	print_message("%s\n", line);
 	assert_int_equal(lost, 0);
 	assert_true(largest > 1);
@@ -398,7 +399,7 @@ static void test_concurrent_offices(void **state)
 	for (int t = 0; t < CLIENTS; t++) {
 		if (cl[t].why[0] != '\0') {
 			h_log_dump(f->log, 0);
-			fail_msg("%s", cl[t].why);
+			H_FAIL("%s", cl[t].why);
 		}
 	}
 	/* A clean stop writes the writer's counters. */
@@ -433,8 +434,7 @@ static void test_stop_drains(void **state)
 	for (int t = 0; t < CLIENTS; t++)
 		cut += cl[t].sent < OPS_STOP || cl[t].why[0] != '\0';
 	if (cut == 0)
-		fail_msg(
-		    "the clients finished before the stop: nothing tested");
+		H_FAIL("the clients finished before the stop: nothing tested");
 	acked = check_database(f, cl);
 	assert_true(acked > 0);
 	assert_true(check_batches(f) >= (unsigned long long)acked);
