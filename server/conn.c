@@ -343,6 +343,8 @@ void conn_job_done(server *srv, pool_job *j)
 
 	c->job = NULL;
 	if (c->dead) {
+		log_debug("answer to %s dropped: the connection had closed",
+			  c->peer);
 		conn_job_free(j);
 		conn_release(c);
 		return;

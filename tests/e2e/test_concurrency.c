@@ -29,6 +29,7 @@
 #define CLIENTS	      16
 #define OPS	      50
 #define OPS_STOP      400 /* when the daemon is stopped under the clients */
+#define CLOSES	      200 /* tries at closing while an answer is on its way */
 #define STOP_AFTER_MS 200
 #define RUN_MS	      60000
 #define CODE_MAX      8
@@ -189,7 +190,8 @@ static void run_tamwild(struct fixture *f, hd_result *r, const char *arg, ...)
 
 static int setup(void **state)
 {
-	static const char *const workers[] = {"--workers", WORKERS, NULL};
+	static const char *const workers[] = {"--workers", WORKERS,
+					      "--log-level", "debug", NULL};
 	struct fixture *f = calloc(1, sizeof(*f));
 	hd_result r = {0};
 
@@ -441,12 +443,108 @@ static void test_stop_drains(void **state)
 	free(cl);
 }
 
+/*
+ * One operation sent and the connection closed at once, as its first
+ * request (in handshake message 3) or after a whoami. 0, or -1 when the
+ * daemon could not be reached.
+ */
+static int send_and_vanish(struct fixture *f, int i, int in_hello)
+{
+	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
+	Tamwil__V1__CreateRegion body = TAMWIL__V1__CREATE_REGION__INIT;
+	Tamwil__V1__Request req, who;
+	Tamwil__V1__SignedOperation sop;
+	Tamwil__V1__WhoamiRequest wbody;
+	Tamwil__V1__Response *resp = NULL;
+	uint8_t *bytes = NULL, sig[SIGNOP_SIGLEN], key[SIGNOP_IDEMPOTENCY_LEN];
+	char code[CODE_MAX];
+	size_t len;
+	h_noise c;
+	int rc = -1;
+
+	snprintf(code, sizeof(code), "V%c%c", 'A' + i / 26, 'A' + i % 26);
+	body.code = code;
+	body.name = code;
+	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_REGION;
+	op.create_region = &body;
+	randombytes_buf(key, sizeof(key));
+	op.idempotency_key.data = key;
+	op.idempotency_key.len = sizeof(key);
+	if (hd_op_sign(&op, &f->admin, &bytes, &len, sig) != 0 ||
+	    h_noise_start(&c, f->d.port, f->key, f->server_pub, RUN_MS) != 0)
+		goto out;
+	hd_signed_request(&req, &sop, 1, bytes, len, f->admin.sign_pk, sig);
+	if (in_hello) {
+		rc = h_noise_finish(&c, &req, RUN_MS) == H_IO_OK ? 0 : -1;
+	} else {
+		h_whoami_request(&who, &wbody, 1);
+		req.request_id = 2;
+		rc = h_noise_finish(&c, &who, RUN_MS) == H_IO_OK &&
+			     h_noise_recv(&c, &resp, RUN_MS) == H_IO_OK &&
+			     h_noise_send(&c, &req, RUN_MS) == H_IO_OK
+			 ? 0
+			 : -1;
+	}
+	h_noise_close(&c);
+out:
+	if (resp != NULL)
+		tamwil__v1__response__free_unpacked(resp, NULL);
+	free(bytes);
+	return rc;
+}
+
+/*
+ * Clients that vanish while their operation is being applied: the answer
+ * is dropped, nothing else happens, the daemon serves on and stops
+ * cleanly. Tries until the log shows a dropped answer, at most CLOSES
+ * times.
+ */
+static void test_close_in_flight(void **state)
+{
+	static const char *const dropped[] = {"answer to ", "dropped", NULL};
+	struct fixture *f = *state;
+	struct client cl = {0};
+	int wstatus = 0, i;
+	char path[H_PATH_MAX];
+	sqlite3 *db;
+
+	for (i = 0; i < CLOSES; i++) {
+		assert_int_equal(send_and_vanish(f, i, i % 2), 0);
+		if (i % 2 == 1 && h_log_wait(f->log, 0, dropped, 1) == 0)
+			break;
+	}
+	if (i == CLOSES) {
+		h_log_dump(f->log, 0);
+		H_FAIL("no answer was ever dropped in %d tries", CLOSES);
+	}
+	/* The daemon still serves. */
+	cl.f = f;
+	cl.ops = 1;
+	client_main(&cl);
+	if (cl.why[0] != '\0')
+		H_FAIL("%s", cl.why);
+	assert_int_equal(h_daemon_stop(&f->d, STOP_MS, &wstatus), 0);
+	assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+	/* Whatever was kept was kept whole: a region, its entry, its record. */
+	assert_int_equal(h_path(path, sizeof(path), f->state, DB_NAME), 0);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(db_count(db, "SELECT count(*) FROM operations", NULL),
+			 db_count(db, "SELECT count(*) FROM regions", NULL));
+	assert_int_equal(db_count(db, "SELECT count(*) FROM log_entries", NULL),
+			 db_count(db, "SELECT count(*) FROM regions", NULL) +
+			     1);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_concurrent_offices, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_drains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_close_in_flight, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
