@@ -34,7 +34,7 @@ static const char main_usage[] =
     "               [--max-connections N] [--max-frame BYTES]\n"
     "               [--max-output BYTES] [--max-per-source N]\n"
     "               [--handshake-rate N] [--handshake-burst N]\n"
-    "               [--log-level LEVEL]\n"
+    "               [--workers N] [--log-level LEVEL]\n"
     "       tamwild init --state DIR [--admin PUBFILE --admin-name NAME]\n"
     "       tamwild pubkey --state DIR\n"
     "       tamwild enrol --state DIR PUBFILE --name NAME --role ROLE "
@@ -362,6 +362,7 @@ int main(int argc, char **argv)
 	    {"max-per-source", required_argument, NULL, 'P'},
 	    {"handshake-rate", required_argument, NULL, 'T'},
 	    {"handshake-burst", required_argument, NULL, 'B'},
+	    {"workers", required_argument, NULL, 'W'},
 	    {"admin", required_argument, NULL, 'a'},
 	    {"admin-name", required_argument, NULL, 'n'},
 	    {"name", required_argument, NULL, 'N'},
@@ -399,6 +400,7 @@ int main(int argc, char **argv)
 		case 'P':
 		case 'T':
 		case 'B':
+		case 'W':
 			if (nflags == MAIN_MAX_FLAGS)
 				errx(2, "too many flags");
 			flags[nflags].name = opts[idx].name;

@@ -1,14 +1,16 @@
 /*
  * The daemon's life. A stop (SIGTERM, SIGINT) closes the listener first,
- * lets every connection send what it already has queued, then leaves the
- * loop; work is done inside callbacks, so nothing is ever half-handled
- * when the loop ends.
+ * lets every connection get the answer to a request in flight and send
+ * what it has queued, then leaves the loop; server_close() then lets the
+ * workers and the writer finish what they hold, so no batch is ever
+ * half-applied when the daemon ends.
  */
 #include "server.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sodium.h>
@@ -18,6 +20,7 @@
 #include "conn.h"
 #include "log.h"
 #include "notify.h"
+#include "pool.h"
 #include "state.h"
 
 /* How long a stop waits for connections to drain before leaving anyway. */
@@ -124,15 +127,23 @@ static int server_listen(server *srv)
 	return 0;
 }
 
+/* The database's path into path (capacity cap): 0 or -1. */
+static int server_db_path(const server *srv, char *path, size_t cap)
+{
+	if (state_path(path, cap, srv->cfg.state_dir, STATE_DB) != 0) {
+		log_error("state folder path too long");
+		return -1;
+	}
+	return 0;
+}
+
 /* Opens the database of the state folder; 0 or -1. */
 static int server_open_store(server *srv)
 {
 	char path[4096], err[STATE_ERR_MAX];
 
-	if (state_path(path, sizeof(path), srv->cfg.state_dir, STATE_DB) != 0) {
-		log_error("state folder path too long");
+	if (server_db_path(srv, path, sizeof(path)) != 0)
 		return -1;
-	}
 	if (store_open(path, 0, &srv->st, err, sizeof(err)) != 0) {
 		log_error("%s (is %s initialised? run: tamwild init --state "
 			  "%s --admin PUBFILE --admin-name NAME)",
@@ -163,10 +174,25 @@ int server_load(server *srv, const config *cfg)
 	return server_open_store(srv);
 }
 
+/* The workers, with their read connections, and the writer. */
+static int server_start_threads(server *srv)
+{
+	char path[4096];
+
+	if (server_db_path(srv, path, sizeof(path)) != 0)
+		return -1;
+	return pool_start(srv, path, conn_job_done);
+}
+
 int server_open(server *srv, const config *cfg)
 {
 	if (server_load(srv, cfg) != 0)
 		return -1;
+	/* Workers wake the loop with event_active(): libevent must lock. */
+	if (evthread_use_pthreads() != 0) {
+		log_error("libevent cannot use threads");
+		return -1;
+	}
 	srv->base = event_base_new();
 	if (srv->base == NULL) {
 		log_error("cannot create the event loop");
@@ -181,6 +207,8 @@ int server_open(server *srv, const config *cfg)
 		log_error("cannot install signal handlers");
 		return -1;
 	}
+	if (server_start_threads(srv) != 0)
+		return -1;
 	return server_listen(srv);
 }
 
@@ -200,6 +228,9 @@ int server_run(server *srv)
 
 void server_close(server *srv)
 {
+	/* Answers still coming back find their connections stopping. */
+	srv->stopping = 1;
+	pool_stop(srv);
 	conn_stop_all(srv, 1);
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);

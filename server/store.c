@@ -231,29 +231,33 @@ int store_schema_version(void)
 	return STORE_SCHEMA_VERSION;
 }
 
-int store_open(const char *path, int create, store **out, char *err,
-	       size_t err_len)
+/*
+ * Opens the database at path with flags, runs pragmas and, with migrate,
+ * brings the schema up to date. 0 with *out, or -1 with a sentence in err
+ * (when not NULL).
+ */
+static int store_connect(const char *path, int flags, const char *pragmas,
+			 int migrate, store **out, char *err, size_t err_len)
 {
-	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
-				      "PRAGMA synchronous = FULL;"
-				      "PRAGMA foreign_keys = ON;";
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-		    (create ? SQLITE_OPEN_CREATE : 0);
 	store *st;
 
 	*out = NULL;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
-		snprintf(err, err_len, "out of memory");
+		if (err != NULL)
+			snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		store_fail(st, path);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* Readers wait only for a checkpoint of the WAL, briefly. */
 	sqlite3_busy_timeout(st->db, 5000);
-	if (store_exec(st, pragmas, path) != 0 || store_migrate(st, path) != 0)
+	if (store_exec(st, pragmas, path) != 0 ||
+	    (migrate && store_migrate(st, path) != 0))
 		goto fail;
 	*out = st;
 	return 0;
@@ -262,6 +266,24 @@ fail:
 		snprintf(err, err_len, "%s", st->err);
 	store_close(st);
 	return -1;
+}
+
+int store_open(const char *path, int create, store **out, char *err,
+	       size_t err_len)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+				      "PRAGMA synchronous = FULL;"
+				      "PRAGMA foreign_keys = ON;";
+
+	return store_connect(
+	    path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+	    pragmas, 1, out, err, err_len);
+}
+
+int store_open_reader(const char *path, store **out, char *err, size_t err_len)
+{
+	return store_connect(path, SQLITE_OPEN_READONLY,
+			     "PRAGMA foreign_keys = ON;", 0, out, err, err_len);
 }
 
 void store_close(store *st)

@@ -82,6 +82,9 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char err[256];
+#ifdef TAMWIL_TEST_HOOKS
+	int fail_commits; /* store_test_fail_commits() */
+#endif
 };
 
 /* Records the database's error message, prefixed by what was being done;

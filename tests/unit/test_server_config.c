@@ -36,6 +36,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.listen, "127.0.0.1:7405");
 	assert_int_equal(c.handshake_timeout_ms, 5000);
 	assert_int_equal(c.max_frame, 65535);
+	assert_int_equal(c.workers, 0); /* one per core */
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 }
 
@@ -48,12 +49,13 @@ static void test_file_sets_values(void **state)
 	write_temp(path, sizeof(path),
 		   "; head office\n[tamwild]\nlisten = 0.0.0.0:7500\n"
 		   "handshake_timeout = 1.5\nmax_connections = 10\n"
-		   "log_level = debug\n");
+		   "workers = 3\nlog_level = debug\n");
 	config_defaults(&c);
 	assert_int_equal(config_load_file(&c, path, 1, err, sizeof(err)), 0);
 	assert_string_equal(c.listen, "0.0.0.0:7500");
 	assert_int_equal(c.handshake_timeout_ms, 1500);
 	assert_int_equal(c.max_connections, 10);
+	assert_int_equal(c.workers, 3);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
 	unlink(path);
 }
@@ -127,6 +129,9 @@ static void test_bad_values_refused(void **state)
 	    {"max_connections", "1x"},
 	    {"max_frame", "65536"},
 	    {"max_frame", "100"},
+	    {"workers", "65"},
+	    {"workers", "-1"},
+	    {"workers", "two"},
 	    {"log_level", "loud"},
 	};
 	char err[CONFIG_ERR_MAX];
@@ -142,6 +147,7 @@ static void test_bad_values_refused(void **state)
 	/* Nothing of the refused values was kept. */
 	assert_string_equal(c.listen, "127.0.0.1:7405");
 	assert_int_equal(c.max_frame, 65535);
+	assert_int_equal(c.workers, 0);
 }
 
 static void test_split_hostport(void **state)
