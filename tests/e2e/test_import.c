@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
+#include <locale.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -85,6 +87,18 @@ static void expect_contains(struct fixture *f, const char *hay,
 	}
 }
 
+/* Starts "tamwil --server ... --server-key ... --key KEY" in c. */
+static void base_cmd(const struct fixture *f, hd_cmd *c, const char *key)
+{
+	hd_cmd_init(c, h_tamwil_path());
+	hd_cmd_add(c, "--server");
+	hd_cmd_add(c, f->server);
+	hd_cmd_add(c, "--server-key");
+	hd_cmd_add(c, f->server_pub);
+	hd_cmd_add(c, "--key");
+	hd_cmd_add(c, key);
+}
+
 /* "tamwil --server ... --key KEY [--json] ARGS..." into f->r. */
 __attribute__((sentinel)) static hd_result *
 tamwil(struct fixture *f, const char *key, int json, ...)
@@ -93,13 +107,7 @@ tamwil(struct fixture *f, const char *key, int json, ...)
 	va_list ap;
 	const char *a;
 
-	hd_cmd_init(&c, h_tamwil_path());
-	hd_cmd_add(&c, "--server");
-	hd_cmd_add(&c, f->server);
-	hd_cmd_add(&c, "--server-key");
-	hd_cmd_add(&c, f->server_pub);
-	hd_cmd_add(&c, "--key");
-	hd_cmd_add(&c, key);
+	base_cmd(f, &c, key);
 	if (json)
 		hd_cmd_add(&c, "--json");
 	va_start(ap, json);
@@ -196,6 +204,9 @@ static int group_setup(void **state)
 		return -1;
 	}
 	*state = f;
+	/* The table's widths are counted as a UTF-8 terminal shows them. */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		return -1;
 	if (h_tamwild_path() == NULL || h_tamwil_path() == NULL) {
 		fprintf(stderr, "set TAMWILD and TAMWIL to the binaries\n");
 		return -1;
@@ -327,6 +338,55 @@ static void expect_bad_rows(struct fixture *f)
 	}
 }
 
+/* The display columns of the line [s, s+len) (a wide character 2). */
+static size_t columns(const char *s, size_t len)
+{
+	wchar_t wide[1024];
+	char line[4096];
+	size_t n;
+	int w;
+
+	if (len >= sizeof(line))
+		return (size_t)-1;
+	memcpy(line, s, len);
+	line[len] = '\0';
+	n = mbstowcs(wide, line, sizeof(wide) / sizeof(wide[0]));
+	if (n == (size_t)-1)
+		return (size_t)-1;
+	w = wcswidth(wide, n);
+	return w < 0 ? (size_t)-1 : (size_t)w;
+}
+
+/*
+ * The admin's table of applications (names in Arabic) fits $COLUMNS,
+ * counted in display columns, and shows amounts the French way.
+ */
+static void expect_table_fits(struct fixture *f, int width)
+{
+	char cols[32], home_env[H_PATH_MAX + 8];
+	const char *env[] = {home_env, "TAMWIL_CONFIG", cols, NULL};
+	const char *p, *nl;
+	hd_cmd c;
+
+	snprintf(cols, sizeof(cols), "COLUMNS=%d", width);
+	snprintf(home_env, sizeof(home_env), "HOME=%s", f->dir);
+	base_cmd(f, &c, f->admin_key);
+	hd_cmd_add(&c, "list");
+	hd_cmd_add(&c, "--all");
+	run_env(f, &c, env, RUN_MS);
+	expect_status(f, 0);
+	expect_contains(f, f->r.out, ",");
+	expect_contains(f, f->r.out, "\xd8"); /* Arabic, cut or not */
+	for (p = f->r.out; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		if (columns(p, (size_t)(nl - p)) > (size_t)width)
+			fail_last(f, "a line of the table is wider than "
+				     "$COLUMNS");
+	}
+}
+
 static void test_import_thousand_rows(void **state)
 {
 	struct fixture *f = *state;
@@ -378,6 +438,9 @@ static void test_import_thousand_rows(void **state)
 	}
 	json_decref(listed);
 	json_decref(j);
+	expect_table_fits(f, 140);
+	expect_table_fits(f, 110);
+	expect_contains(f, f->r.out, "\xe2\x80\xa6"); /* cut to fit */
 }
 
 /* Head office refuses a row (over the ceiling): the others go in. */
@@ -419,6 +482,54 @@ static void test_import_refusal_per_row(void **state)
 			"line 3: programme: head office has no programme "
 			"'NOPE'");
 	assert_int_equal(applications(f, NULL), 2);
+}
+
+/* Every command that prints a list or a report has --json and --csv. */
+static void test_lists_for_scripts(void **state)
+{
+	static const char *const cmds[][3] = {{"list", "--all"},
+					      {"budget"},
+					      {"report", "--by", "sex"},
+					      {"region", "list"},
+					      {"programme", "list"},
+					      {"audit", "events"},
+					      {NULL}};
+	struct fixture *f = *state;
+	char why[256];
+
+	for (size_t i = 0; cmds[i][0] != NULL; i++) {
+		for (int csv = 0; csv < 2; csv++) {
+			hd_cmd c;
+			hd_csv t;
+			json_t *j;
+
+			base_cmd(f, &c, f->admin_key);
+			for (int k = 0; k < 3 && cmds[i][k] != NULL; k++)
+				hd_cmd_add(&c, cmds[i][k]);
+			hd_cmd_add(&c, csv ? "--csv" : "--json");
+			run_env(f, &c, f->env, RUN_MS);
+			expect_status(f, 0);
+			if (csv) {
+				if (hd_csv_parse(f->r.out, &t, why,
+						 sizeof(why)) != 0)
+					fail_last(f, why);
+				hd_csv_free(&t);
+				continue;
+			}
+			j = hd_json_parse(f->r.out);
+			if (j == NULL)
+				fail_last(f, "not JSON");
+			json_decref(j);
+		}
+	}
+	/* Amounts in minor units next to their currency. */
+	TAMWIL(f, f->admin_key, 1, "programme", "list");
+	expect_status(f, 0);
+	expect_contains(f, f->r.out, "10000000000");
+	expect_contains(f, f->r.out, "\"MAD\"");
+	TAMWIL(f, f->admin_key, 0, "budget");
+	expect_status(f, 0);
+	expect_contains(f, f->r.out, "100 000 000,00");
 }
 
 /* ---- setup --------------------------------------------------------------- */
@@ -574,6 +685,7 @@ int main(void)
 	    T(test_import_thousand_rows),
 	    T(test_import_refusal_per_row),
 	    T(test_setup),
+	    T(test_lists_for_scripts),
 	};
 
 	return cmocka_run_group_tests_name("import", tests, group_setup,
