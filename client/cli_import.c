@@ -165,6 +165,15 @@ static size_t count(const struct import *x, enum outcome what)
 	return n;
 }
 
+/* The line of the first good row left unsent, or 0. */
+static unsigned long first_unsent(const struct import *x)
+{
+	for (size_t i = 0; i < tamwil_import_rows(x->im); i++)
+		if (row_at(x, i)->ok && x->results[i].what == ROW_UNSENT)
+			return row_at(x, i)->line;
+	return 0;
+}
+
 /* The problems as "line N: COLUMN: why" lines on stderr. */
 static void print_problems(const struct import *x)
 {
@@ -213,13 +222,13 @@ static int summary_text(const struct import *x, int status)
 		printf("head office refused %zu row%s\n", refused,
 		       refused == 1 ? "" : "s");
 	if (unsent > 0)
-		printf("%zu good row%s not sent: %s; run the import again "
-		       "with the rows from line %lu on\n",
+		printf("%zu good row%s not sent: %s; import again a file of "
+		       "the rows from line %lu on\n",
 		       unsent, unsent == 1 ? "" : "s", x->stop,
-		       row_at(x, rows - unsent)->line);
+		       first_unsent(x));
 	if (applied > 0)
-		puts("references: tamwil --csv import ... prints them, and "
-		     "tamwil list shows the applications");
+		puts("tamwil list shows them (with --json or --csv, import "
+		     "prints each row's reference)");
 	return status;
 }
 

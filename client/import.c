@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <csv.h>
+#include <sodium.h>
 
 #include "argparse.h"
 #include "text.h"
@@ -244,10 +245,13 @@ static void problems_sort(tamwil_import *im)
 
 /* ---- records ------------------------------------------------------------ */
 
+/* Frees r's fields, wiped first: they hold identities. */
 static void record_free(struct record *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
+		sodium_memzero(r->fields[i], strlen(r->fields[i]));
 		free(r->fields[i]);
+	}
 	free(r->fields);
 	r->fields = NULL;
 	r->n = 0;
@@ -865,12 +869,16 @@ void tamwil_import_free(tamwil_import *im)
 	for (size_t i = 0; i < im->n_recs; i++)
 		record_free(&im->recs[i]);
 	record_free(&im->cur);
-	for (size_t i = 0; i < im->n_texts; i++)
+	for (size_t i = 0; i < im->n_texts; i++) {
+		sodium_memzero(im->texts[i], strlen(im->texts[i]));
 		free(im->texts[i]);
+	}
 	free(im->texts);
 	free(im->recs);
 	free(im->rows);
 	free(im->probs);
+	if (im->bytes != NULL)
+		sodium_memzero(im->bytes, im->cap);
 	free(im->bytes);
 	free(im);
 }
