@@ -4,6 +4,7 @@
  * kind of bad value with its line and column, duplicates, and files
  * without rows or without a usable header.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -374,6 +375,34 @@ static void test_reject_and_fill(void **state)
 	tamwil_import_free(im);
 }
 
+/* The example of docs/IMPORT.md reads without a problem. */
+static void test_documented_example(void **state)
+{
+	tamwil_import *im = tamwil_import_new();
+	const tamwil_import_row *r;
+	int e;
+
+	(void)state;
+	assert_non_null(im);
+	assert_int_equal(tamwil_import_read_file(im, TAMWIL_IMPORT_EXAMPLE, &e),
+			 0);
+	assert_int_equal(tamwil_import_problems(im), 0);
+	assert_int_equal(tamwil_import_rows(im), 3);
+	r = tamwil_import_row_at(im, 2);
+	assert_true(r->ok);
+	assert_int_equal(r->line, 4);
+	assert_string_equal(r->activity,
+			    "Réparation de téléphones et accessoires");
+	assert_int_equal(r->amount, 3000000);
+	tamwil_import_free(im);
+	im = tamwil_import_new();
+	assert_non_null(im);
+	assert_int_equal(tamwil_import_read_file(im, "/nonexistent/x.csv", &e),
+			 -1);
+	assert_int_equal(e, ENOENT);
+	tamwil_import_free(im);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_long_field),
 	    cmocka_unit_test(test_broken_quotes),
 	    cmocka_unit_test(test_reject_and_fill),
+	    cmocka_unit_test(test_documented_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
