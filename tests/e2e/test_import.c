@@ -443,6 +443,72 @@ static void test_import_thousand_rows(void **state)
 	expect_contains(f, f->r.out, "\xe2\x80\xa6"); /* cut to fit */
 }
 
+/*
+ * Head office stops in the middle of an import: the rows it acknowledged
+ * are all there once it is back (the one in flight may be too), the rest
+ * are reported as not sent, and the import says so.
+ */
+static void test_import_connection_lost(void **state)
+{
+	struct fixture *f = *state;
+	const char *const needles[] = {"applied submit_application", "-000050",
+				       NULL};
+	char sheet[H_PATH_MAX];
+	json_t *j, *applied, *listed;
+	size_t n_applied, n_unsent, n;
+	long from = h_file_size(f->log);
+	h_proc p;
+	hd_cmd c;
+
+	if (h_path(sheet, sizeof(sheet), f->dir, "coupure.csv") != 0)
+		H_FAIL("path too long");
+	write_sheet(f, sheet);
+	base_cmd(f, &c, f->coord_key);
+	hd_cmd_add(&c, "--json");
+	hd_cmd_add(&c, "import");
+	hd_cmd_add(&c, "--continue");
+	hd_cmd_add(&c, sheet);
+	hd_cmd_text(&c, f->last, sizeof(f->last));
+	if (h_spawn(&p, c.argv, f->env) != 0)
+		H_FAIL("cannot run: %s", f->last);
+	if (h_log_wait(f->log, from < 0 ? 0 : from, needles, IMPORT_MS) != 0) {
+		hd_collect(&p, h_now_ms() + IMPORT_MS, &f->r);
+		fail_last(f, "head office never applied the 50th row");
+	}
+	h_daemon_kill(&f->d);
+	if (hd_collect(&p, h_now_ms() + IMPORT_MS, &f->r) != 0)
+		H_FAIL("cannot collect: %s", f->last);
+	expect_status(f, 1);
+	j = hd_json_parse(f->r.out);
+	if (j == NULL)
+		fail_last(f, "import --json is not JSON");
+	applied = json_object_get(j, "applied");
+	n_applied = json_array_size(applied);
+	n_unsent = json_array_size(json_object_get(j, "not_sent"));
+	if (n_applied < 49 || n_unsent == 0 ||
+	    n_applied + n_unsent != ROWS - N_BAD ||
+	    json_string_value(json_object_get(j, "stopped")) == NULL)
+		fail_last(f, "expected the rows before the stop applied, the "
+			     "others not sent, and why it stopped");
+
+	if (h_daemon_start(&f->d, f->state, f->log, NULL, f->env) != 0)
+		H_FAIL("tamwild did not start again");
+	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
+	n = applications(f, &listed);
+	if (n < n_applied || n > n_applied + 1)
+		fail_last(f, "head office does not have exactly the rows it "
+			     "acknowledged (and at most the one in flight)");
+	for (size_t i = 0; i < n_applied; i++) {
+		const char *ref = json_string_value(
+		    json_object_get(json_array_get(applied, i), "reference"));
+
+		assert_non_null(ref);
+		assert_non_null(hd_json_find(listed, "reference", ref));
+	}
+	json_decref(listed);
+	json_decref(j);
+}
+
 /* Head office refuses a row (over the ceiling): the others go in. */
 static void test_import_refusal_per_row(void **state)
 {
@@ -684,6 +750,7 @@ int main(void)
 	    cmocka_unit_test(test_help_has_examples),
 	    T(test_import_thousand_rows),
 	    T(test_import_refusal_per_row),
+	    T(test_import_connection_lost),
 	    T(test_setup),
 	    T(test_lists_for_scripts),
 	};
