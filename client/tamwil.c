@@ -139,6 +139,7 @@ static void usage(FILE *out)
 	    "$TAMWIL_PASSPHRASE, else from a prompt on the terminal.\n"
 	    "\n"
 	    "Examples:\n"
+	    "  tamwil setup --server 10.0.0.5 --server-key server.pub\n"
 	    "  tamwil keygen --out ~/.config/tamwil/fatima.key --protect\n"
 	    "  tamwil key public ~/.config/tamwil/fatima.key > fatima.pub\n"
 	    "  tamwil --server 10.0.0.5 --server-key server.pub --key "
@@ -146,6 +147,7 @@ static void usage(FILE *out)
 	    "  tamwil --json whoami\n"
 	    "  tamwil approve LAG-2026-000123 --amount \"35 000,00\"\n"
 	    "  tamwil --csv list --state approved --all > approved.csv\n"
+	    "  tamwil import --dry-run beneficiaires.csv\n"
 	    "\n"
 	    "Exit status: 0 done, 1 failed, 2 wrong usage.\n",
 	    out);
