@@ -14,9 +14,11 @@
 #include "cli_audit.h"
 #include "cli_config.h"
 #include "cli_disburse.h"
+#include "cli_import.h"
 #include "cli_keys.h"
 #include "cli_ops.h"
 #include "cli_query.h"
+#include "cli_setup.h"
 #include "cli_show.h"
 #include "cli_submit.h"
 #include "cli_util.h"
@@ -33,6 +35,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"setup", cli_setup_main, cli_setup_usage},
     {"keygen", cli_keygen_main, cli_keygen_usage},
     {"key", cli_key_main, cli_key_usage},
     {"whoami", cli_whoami_main, cli_whoami_usage},
@@ -41,6 +44,7 @@ static const struct command commands[] = {
     {"enrol", cli_enrol_main, cli_enrol_usage},
     {"revoke", cli_revoke_main, cli_revoke_usage},
     {"submit", cli_submit_main, cli_submit_usage},
+    {"import", cli_import_main, cli_import_usage},
     {"withdraw", cli_withdraw_main, cli_withdraw_usage},
     {"approve", cli_approve_main, cli_approve_usage},
     {"reject", cli_reject_main, cli_reject_usage},
@@ -62,6 +66,9 @@ static void usage(FILE *out)
 	    "encrypted channel, as the principal of your key file.\n"
 	    "\n"
 	    "Your key:\n"
+	    "  setup                          write your configuration file "
+	    "and\n"
+	    "                                 make your key (start here)\n"
 	    "  keygen --out FILE [--protect]  make a new private key file\n"
 	    "  key public [FILE]              print your public key file, to\n"
 	    "                                 send to head office\n"
@@ -71,6 +78,8 @@ static void usage(FILE *out)
 	    "Applications:\n"
 	    "  submit --programme CODE ...    submit a beneficiary's "
 	    "application\n"
+	    "  import FILE.csv [--dry-run]    submit one application per row\n"
+	    "                                 of a spreadsheet\n"
 	    "  withdraw REF                   withdraw it before a decision\n"
 	    "  approve REF [--amount AMOUNT]  approve it (approvers)\n"
 	    "  reject REF --reason TEXT       reject it (approvers)\n"
@@ -133,6 +142,7 @@ static void usage(FILE *out)
 	    "$TAMWIL_PASSPHRASE, else from a prompt on the terminal.\n"
 	    "\n"
 	    "Examples:\n"
+	    "  tamwil setup --server 10.0.0.5 --server-key server.pub\n"
 	    "  tamwil keygen --out ~/.config/tamwil/fatima.key --protect\n"
 	    "  tamwil key public ~/.config/tamwil/fatima.key > fatima.pub\n"
 	    "  tamwil --server 10.0.0.5 --server-key server.pub --key "
@@ -140,6 +150,7 @@ static void usage(FILE *out)
 	    "  tamwil --json whoami\n"
 	    "  tamwil approve LAG-2026-000123 --amount \"35 000,00\"\n"
 	    "  tamwil --csv list --state approved --all > approved.csv\n"
+	    "  tamwil import --dry-run beneficiaires.csv\n"
 	    "\n"
 	    "Exit status: 0 done, 1 failed, 2 wrong usage.\n",
 	    out);
