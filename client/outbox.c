@@ -30,7 +30,9 @@ struct tamwil_outbox {
 	char *path;
 };
 
+/* Version 1 of the file, created in one transaction. */
 static const char schema[] =
+    "BEGIN IMMEDIATE;"
     "CREATE TABLE IF NOT EXISTS entry ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " idempotency_key BLOB NOT NULL UNIQUE,"
@@ -56,7 +58,8 @@ static const char schema[] =
     " value TEXT NOT NULL,"
     " learnt_at INTEGER NOT NULL,"
     " PRIMARY KEY (topic, key));"
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 1;"
+    "COMMIT;";
 
 #define ENTRY_COLUMNS                                                          \
 	"id, idempotency_key, kind, label, queued_at, done_at, status, "       \
@@ -111,6 +114,39 @@ static int create_private(const char *path, tamwil_error *err)
 	return TAMWIL_OK;
 }
 
+/*
+ * Creates the tables of a new file; an existing one is only read (its
+ * version), so opening costs no write. TAMWIL_OK or TAMWIL_ERR_LOCAL,
+ * also for a file of a later version than this tamwil knows.
+ */
+static int create_schema(tamwil_outbox *ob, tamwil_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+
+	if (sqlite3_prepare_v2(ob->db, "PRAGMA user_version", -1, &st, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version < 0)
+		return db_failure(ob, "read its version", err);
+	if (version > 1)
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
+				 "the outbox %s was written by a newer "
+				 "tamwil (version %d): use that one",
+				 ob->path, version);
+	if (version == 1)
+		return TAMWIL_OK;
+	if (sqlite3_exec(ob->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = db_failure(ob, "create its tables", err);
+
+		sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return TAMWIL_OK;
+}
+
 int tamwil_outbox_open(const char *path, tamwil_outbox **out, tamwil_error *err)
 {
 	tamwil_outbox *ob;
@@ -142,10 +178,9 @@ int tamwil_outbox_open(const char *path, tamwil_outbox **out, tamwil_error *err)
 		rc = db_failure(ob, "set it up", err);
 		goto fail;
 	}
-	if (sqlite3_exec(ob->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_failure(ob, "create its tables", err);
+	rc = create_schema(ob, err);
+	if (rc != TAMWIL_OK)
 		goto fail;
-	}
 	*out = ob;
 	return TAMWIL_OK;
 fail:
