@@ -450,7 +450,8 @@ int client_call(tamwil_client *c, Tamwil__V1__Request *req, int expected,
 	if (!c->dialled) {
 		if (err != NULL)
 			*err = c->dial_error;
-		return c->dial_error.status;
+		return c->dial_error.status != TAMWIL_OK ? c->dial_error.status
+							 : TAMWIL_ERR_CLOSED;
 	}
 	if (c->broken)
 		return SET_ERROR(err, TAMWIL_ERR_CLOSED,

@@ -936,7 +936,7 @@ int tamwil_client_outbox(tamwil_client *c, tamwil_outbox **out,
 				 "no state folder to keep the outbox in: set "
 				 "HOME or XDG_STATE_HOME");
 	keyfile_fingerprint(c->server_noise_pk, c->sign_pk, server_fp);
-	cap = strlen(c->state_dir) + 3 * KEYFILE_FINGERPRINT_LEN + 32;
+	cap = strlen(c->state_dir) + 3 * (size_t)KEYFILE_FINGERPRINT_LEN + 32;
 	path = malloc(cap);
 	if (path == NULL)
 		return SET_ERROR(err, TAMWIL_ERR_LOCAL, "out of memory");

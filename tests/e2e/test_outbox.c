@@ -52,16 +52,11 @@ static const struct {
 };
 
 struct fixture {
-	char dir[H_PATH_MAX];
-	char home[H_PATH_MAX + 8];
-	const char *env[4];
+	hd_home h;
 	char key[N_WHO][H_PATH_MAX];
 	char pub[N_WHO][H_PATH_MAX];
 	int n_world;
-	char wdir[H_PATH_MAX];
-	char state[H_PATH_MAX];
-	char server_pub[H_PATH_MAX];
-	char log[H_PATH_MAX];
+	hd_world w;
 	char server[64];
 	h_daemon d;
 	hd_result r;
@@ -75,7 +70,7 @@ static hd_result *run_cmd(struct fixture *f, const hd_cmd *c)
 	hd_cmd_text(c, f->last, sizeof(f->last));
 	if (c->overflow)
 		H_FAIL("command line too long: %s", f->last);
-	if (hd_run(&f->r, RUN_MS, f->env, c) != 0)
+	if (hd_run(&f->r, RUN_MS, f->h.env, c) != 0)
 		H_FAIL("cannot run: %s", f->last);
 	return &f->r;
 }
@@ -87,7 +82,7 @@ static void base_cmd(struct fixture *f, hd_cmd *c, int who)
 	hd_cmd_add(c, "--server");
 	hd_cmd_add(c, f->server);
 	hd_cmd_add(c, "--server-key");
-	hd_cmd_add(c, f->server_pub);
+	hd_cmd_add(c, f->w.server_pub);
 	hd_cmd_add(c, "--key");
 	hd_cmd_add(c, f->key[who]);
 }
@@ -139,17 +134,6 @@ static void expect_in(struct fixture *f, const char *text, const char *needle)
 		expect_status((f), 0);                                         \
 	} while (0)
 
-static void run_tamwild(struct fixture *f, const char *const args[])
-{
-	hd_cmd c;
-
-	hd_cmd_init(&c, h_tamwild_path());
-	for (int i = 0; args[i] != NULL; i++)
-		hd_cmd_add(&c, args[i]);
-	run_cmd(f, &c);
-	expect_status(f, 0);
-}
-
 /* Runs "tamwil submit" as the coordinator for national ID id. */
 static hd_result *submit(struct fixture *f, const char *id,
 			 const char *programme)
@@ -180,7 +164,7 @@ static void take_ref(struct fixture *f, char *ref, size_t cap)
 
 static void start_daemon(struct fixture *f)
 {
-	if (h_daemon_start(&f->d, f->state, f->log, NULL, f->env) != 0)
+	if (h_daemon_start(&f->d, f->w.state, f->w.log, NULL, f->h.env) != 0)
 		H_FAIL("tamwild did not start");
 	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
 }
@@ -197,24 +181,10 @@ static void stop_daemon(struct fixture *f)
 static int world_setup(void **state)
 {
 	struct fixture *f = *state;
-	char name[32];
 
 	h_daemon_kill(&f->d);
-	snprintf(name, sizeof(name), "world-%02d", ++f->n_world);
-	if (h_path(f->wdir, sizeof(f->wdir), f->dir, name) != 0 ||
-	    mkdir(f->wdir, 0700) != 0 ||
-	    h_path(f->state, sizeof(f->state), f->wdir, "state") != 0 ||
-	    h_path(f->server_pub, sizeof(f->server_pub), f->wdir,
-		   "server.pub") != 0 ||
-	    h_path(f->log, sizeof(f->log), f->wdir, "tamwild.log") != 0)
-		return -1;
-	const char *init[] = {"init",	     "--state",	    f->state,
-			      "--admin",     f->pub[ADMIN], "--admin-name",
-			      P[ADMIN].name, NULL};
-	run_tamwild(f, init);
-	const char *pubkey[] = {"pubkey", "--state", f->state, NULL};
-	run_tamwild(f, pubkey);
-	if (h_write_file(f->server_pub, f->r.out) != 0)
+	if (hd_world_create(&f->w, &f->h, ++f->n_world, f->pub[ADMIN],
+			    P[ADMIN].name) != 0)
 		return -1;
 	start_daemon(f);
 	OK(f, ADMIN, "region", "add", "LAG", "Laayoune-Sakia El Hamra");
@@ -228,15 +198,13 @@ static int world_setup(void **state)
 	return 0;
 }
 
+/* Outboxes are per head office key: each world has its own. */
 static int world_teardown(void **state)
 {
 	struct fixture *f = *state;
 
 	h_daemon_kill(&f->d);
-	if (f->wdir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
-		h_tmpdir_remove(f->wdir);
-	f->wdir[0] = '\0';
-	/* Outboxes are per head office key: a new world has its own. */
+	hd_world_remove(&f->w);
 	return 0;
 }
 
@@ -244,22 +212,14 @@ static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL || sodium_init() < 0) {
-		free(f);
+	if (f == NULL)
 		return -1;
-	}
 	*state = f;
-	if (h_tamwild_path() == NULL || h_tamwil_path() == NULL ||
-	    h_tmpdir_create(f->dir, sizeof(f->dir)) != 0)
+	if (sodium_init() < 0 || hd_home_create(&f->h) != 0)
 		return -1;
-	snprintf(f->home, sizeof(f->home), "HOME=%s", f->dir);
-	f->env[0] = f->home;
-	f->env[1] = "TAMWIL_CONFIG";
-	f->env[2] = "XDG_STATE_HOME";
-	f->env[3] = NULL;
 	for (int w = 0; w < N_WHO; w++)
-		if (h_keygen(f->dir, P[w].file, f->env, f->key[w], f->pub[w]) !=
-		    0)
+		if (h_keygen(f->h.dir, P[w].file, f->h.env, f->key[w],
+			     f->pub[w]) != 0)
 			return -1;
 	return 0;
 }
@@ -271,8 +231,7 @@ static int group_teardown(void **state)
 	if (f == NULL)
 		return 0;
 	h_daemon_kill(&f->d);
-	if (f->dir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
-		h_tmpdir_remove(f->dir);
+	hd_home_remove(&f->h);
 	hd_result_free(&f->r);
 	free(f);
 	*state = NULL;
@@ -292,8 +251,8 @@ static tamwil_client *open_local(struct fixture *f, int who,
 	tamwil_error err;
 
 	snprintf(state_dir, sizeof(state_dir), "%s/.local/state/tamwil",
-		 f->dir);
-	if (keyfile_read_public(f->server_pub, server) != 0 ||
+		 f->h.dir);
+	if (keyfile_read_public(f->w.server_pub, server) != 0 ||
 	    keyfile_read_secret(f->key[who], NULL, &key) != 0)
 		H_FAIL("cannot read the keys");
 	opt.server = f->server;
@@ -392,8 +351,8 @@ static void outbox_file(struct fixture *f, int who, char *out, size_t cap)
 	char state_dir[H_PATH_MAX + 32];
 
 	snprintf(state_dir, sizeof(state_dir), "%s/.local/state/tamwil",
-		 f->dir);
-	if (keyfile_read_public(f->server_pub, &server) != 0 ||
+		 f->h.dir);
+	if (keyfile_read_public(f->w.server_pub, &server) != 0 ||
 	    keyfile_read_secret(f->key[who], NULL, &key) != 0)
 		H_FAIL("cannot read the keys");
 	keyfile_fingerprint(server.noise_pk, server.sign_pk, sfp);
@@ -719,14 +678,14 @@ static void test_sigkill_mid_sync(void **state)
 	start_daemon(f);
 	base_cmd(f, &cmd, COORD);
 	hd_cmd_add(&cmd, "sync");
-	if (h_spawn(&p, cmd.argv, f->env) != 0)
+	if (h_spawn(&p, cmd.argv, f->h.env) != 0)
 		H_FAIL("cannot start tamwil sync");
 	/* Watches the outbox as the sync fills it, and kills it halfway. */
 	c = open_local(f, COORD, &server);
 	ob = outbox_of(c);
 	deadline = h_now_ms() + RUN_MS;
 	while (h_now_ms() < deadline && count(ob, TAMWIL_OUTBOX_REFUSED) == 0 &&
-	       (done = count(ob, TAMWIL_OUTBOX_ACCEPTED)) < BULK / 4)
+	       count(ob, TAMWIL_OUTBOX_ACCEPTED) < BULK / 4)
 		h_sleep_ms(5);
 	kill(p.pid, SIGKILL);
 	h_proc_end(&p, h_now_ms() + 10000, &exited, &status, &elapsed);
