@@ -800,6 +800,30 @@ static int refusal_is_transient(int code)
 }
 
 /*
+ * Records entry id as accepted with res, and what its bytes teach, in
+ * one transaction (one sync to disk). TAMWIL_OK or TAMWIL_ERR_LOCAL.
+ */
+static int record_accepted(tamwil_outbox *ob, int64_t id, const uint8_t *bytes,
+			   size_t len, const Tamwil__V1__OperationResult *res,
+			   tamwil_error *err)
+{
+	int rc;
+
+	if (sqlite3_exec(ob->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return db_failure(ob, "record head office's answer", err);
+	rc = tamwil_outbox_mark_accepted(ob, id, res, err);
+	if (rc == TAMWIL_OK)
+		learn(ob, bytes, len, res);
+	if (rc == TAMWIL_OK &&
+	    sqlite3_exec(ob->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_failure(ob, "record head office's answer", err);
+	if (rc != TAMWIL_OK)
+		sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
  * Sends entry id and records the answer into *e. TAMWIL_OK when it was
  * answered (accepted or refused), else the status that left it waiting.
  */
@@ -817,9 +841,7 @@ static int send_one(tamwil_outbox *ob, tamwil_client *c, int64_t id,
 		return rc;
 	rc = tamwil_client_send_signed(c, bytes, len, sig, &res, err);
 	if (rc == TAMWIL_OK) {
-		rc = tamwil_outbox_mark_accepted(ob, id, res, err);
-		if (rc == TAMWIL_OK)
-			learn(ob, bytes, len, res);
+		rc = record_accepted(ob, id, bytes, len, res, err);
 		tamwil__v1__operation_result__free_unpacked(res, NULL);
 	} else if (rc == TAMWIL_ERR_REFUSED && err != NULL &&
 		   !refusal_is_transient(err->code)) {

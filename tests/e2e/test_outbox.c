@@ -426,6 +426,15 @@ static void test_queue_then_sync(void **state)
 	char ref[64], path[H_PATH_MAX + 128], wal[H_PATH_MAX + 160];
 	json_t *j;
 
+	OK(f, COORD, "--help");
+	expect_in(f, f->r.out, "  sync ");
+	expect_in(f, f->r.out, "  outbox [--all] ");
+	expect_in(f, f->r.out, "75 queued in the outbox");
+	OK(f, COORD, "sync", "--help");
+	expect_in(f, f->r.out, "Examples:\n  tamwil sync\n");
+	OK(f, COORD, "outbox", "--help");
+	expect_in(f, f->r.out, "Examples:\n  tamwil outbox\n");
+
 	/* Online first: the office learns its region and the currency. */
 	submit(f, "JB100001", PROGRAMME);
 	expect_status(f, 0);
@@ -657,43 +666,74 @@ static void queue_bulk(struct fixture *f)
 }
 
 /*
- * A sync of BULK operations killed with SIGKILL halfway: the next sync
- * sends the rest, and head office holds each exactly once.
+ * Starts "tamwil sync" as the coordinator and, once at least `at` entries
+ * of ob are accepted, kills with SIGKILL the sync itself (client 1) or
+ * head office (client 0). Returns the sync's result.
+ */
+static void sync_and_kill(struct fixture *f, tamwil_outbox *ob, size_t at,
+			  int client, hd_result *r)
+{
+	int64_t deadline = h_now_ms() + RUN_MS;
+	h_proc p;
+	hd_cmd cmd;
+
+	base_cmd(f, &cmd, COORD);
+	hd_cmd_add(&cmd, "sync");
+	if (h_spawn(&p, cmd.argv, f->h.env) != 0)
+		H_FAIL("cannot start tamwil sync");
+	while (h_now_ms() < deadline && count(ob, TAMWIL_OUTBOX_REFUSED) == 0 &&
+	       count(ob, TAMWIL_OUTBOX_ACCEPTED) < at)
+		h_sleep_ms(5);
+	if (client)
+		kill(p.pid, SIGKILL);
+	else
+		h_daemon_kill(&f->d);
+	if (hd_collect(&p, h_now_ms() + RUN_MS, r) != 0)
+		H_FAIL("cannot collect tamwil sync");
+}
+
+/*
+ * A sync of BULK operations whose link drops (head office killed) stops
+ * and says what still waits; one killed itself with SIGKILL halfway
+ * loses nothing; the next sync sends the rest, and head office holds
+ * each exactly once.
  */
 static void test_sigkill_mid_sync(void **state)
 {
 	struct fixture *f = *state;
 	keyfile_public server;
+	hd_result r = {0};
 	tamwil_client *c;
 	tamwil_outbox *ob;
-	int64_t deadline;
-	size_t done = 0;
-	h_proc p;
-	hd_cmd cmd;
-	int exited = 0, status = 0;
-	int64_t elapsed;
+	size_t done;
+	char want[128];
 
 	stop_daemon(f);
 	queue_bulk(f);
 	start_daemon(f);
-	base_cmd(f, &cmd, COORD);
-	hd_cmd_add(&cmd, "sync");
-	if (h_spawn(&p, cmd.argv, f->h.env) != 0)
-		H_FAIL("cannot start tamwil sync");
-	/* Watches the outbox as the sync fills it, and kills it halfway. */
+	/* Watches the outbox as the syncs fill it. */
 	c = open_local(f, COORD, &server);
 	ob = outbox_of(c);
-	deadline = h_now_ms() + RUN_MS;
-	while (h_now_ms() < deadline && count(ob, TAMWIL_OUTBOX_REFUSED) == 0 &&
-	       count(ob, TAMWIL_OUTBOX_ACCEPTED) < BULK / 4)
-		h_sleep_ms(5);
-	kill(p.pid, SIGKILL);
-	h_proc_end(&p, h_now_ms() + 10000, &exited, &status, &elapsed);
-	assert_int_equal(exited, 0);
-	assert_int_equal(status, SIGKILL);
+
+	sync_and_kill(f, ob, BULK / 5, 0, &r);
 	done = count(ob, TAMWIL_OUTBOX_ACCEPTED);
-	assert_true(done >= BULK / 4 && done < BULK);
+	snprintf(want, sizeof(want),
+		 "queued: %zu operations waiting for head office", BULK - done);
+	if (!r.exited || r.status != EXIT_QUEUED ||
+	    strstr(r.err, want) == NULL) {
+		hd_result_print(&r, "tamwil sync, head office killed");
+		H_FAIL("expected exit 75 and \"%s\"", want);
+	}
+	assert_true(done >= BULK / 5 && done < BULK);
+
+	start_daemon(f);
+	sync_and_kill(f, ob, done + BULK / 5, 1, &r);
+	assert_int_equal(r.exited, 0);
+	assert_int_equal(r.status, SIGKILL);
+	done = count(ob, TAMWIL_OUTBOX_ACCEPTED);
+	assert_true(done < BULK);
 	assert_int_equal(count(ob, TAMWIL_OUTBOX_WAITING), BULK - done);
+	hd_result_free(&r);
 
 	OK(f, COORD, "sync");
 	expect_in(f, f->r.out, "nothing waits any more");
