@@ -157,9 +157,12 @@ static int send_queued(tamwil_client *c, tamwil_outbox *ob, int64_t id,
 	} else {
 		rc = cli_fail_status(sync != TAMWIL_OK ? &why : &err);
 		if (sync == TAMWIL_OK || tamwil_outbox_link_down(sync) ||
-		    sync == TAMWIL_ERR_REFUSED)
+		    sync == TAMWIL_ERR_REFUSED) {
+			/* Scripts learn which entry waits. */
+			if (f == CLI_JSON)
+				cli_json_print(cli_outbox_json(e));
 			rc = cli_outbox_queued(ob);
-		else
+		} else
 			fputs("tamwil: the operation stays in the outbox: "
 			      "tamwil sync sends it again\n",
 			      stderr);

@@ -30,7 +30,8 @@ struct cli_op_print {
  * one JSON object or CSV record. Returns an exit status; a refusal prints
  * "tamwil: refused (CODE): sentence". When head office cannot be reached
  * it says why and "queued: N operations waiting for head office (tamwil
- * sync sends them)", and returns CLI_EXIT_QUEUED. What waited and was
+ * sync sends them)", and returns CLI_EXIT_QUEUED (with --json, the
+ * outbox entry, "status": "waiting", is printed on stdout). What waited and was
  * sent first is told on stderr, one line each.
  */
 int cli_ops_apply(tamwil_client *c, Tamwil__V1__Operation *op,

@@ -452,9 +452,14 @@ static void test_queue_then_sync(void **state)
 	submit(f, "JB100003", PROGRAMME);
 	expect_status(f, EXIT_QUEUED);
 	expect_in(f, f->r.err, "queued: 2 operations waiting");
-	cli(f, APPROVER, "approve", ref, NULL);
+	cli(f, APPROVER, "--json", "approve", ref, NULL);
 	expect_status(f, EXIT_QUEUED);
 	expect_in(f, f->r.err, "queued: 1 operation waiting");
+	j = hd_json_parse(f->r.out);
+	assert_non_null(j);
+	assert_non_null(hd_json_find(j, "status", "waiting"));
+	assert_non_null(hd_json_find(j, "label", ref));
+	json_decref(j);
 
 	/* Offline and never learnt: says what to do, queues nothing. */
 	submit(f, "JB100004", "OTHER-2026");
