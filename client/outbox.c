@@ -854,12 +854,20 @@ static int send_one(tamwil_outbox *ob, tamwil_client *c, int64_t id,
 	return rc;
 }
 
-/* Takes the lock file next to the outbox; its descriptor, or -1. */
-static int lock_outbox(const tamwil_outbox *ob, tamwil_error *err)
+/*
+ * Takes the lock file next to the outbox for c's sync; its descriptor, or
+ * -1 with err (never NULL) filled in. While another run holds it, c's
+ * handshake is finished first (one whoami): head office drops a
+ * handshake left unfinished for a few seconds, not an established
+ * channel. A link down then is left for the sync to meet.
+ */
+static int lock_outbox(const tamwil_outbox *ob, tamwil_client *c,
+		       tamwil_error *err)
 {
 	size_t n = strlen(ob->path) + sizeof(LOCK_SUFFIX);
 	char *path = malloc(n);
-	int fd = -1;
+	tamwil_whoami me;
+	int fd = -1, how = LOCK_EX | LOCK_NB;
 
 	if (path == NULL) {
 		client_describe(err, TAMWIL_ERR_LOCAL, "out of memory");
@@ -867,7 +875,18 @@ static int lock_outbox(const tamwil_outbox *ob, tamwil_error *err)
 	}
 	snprintf(path, n, "%s" LOCK_SUFFIX, ob->path);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	while (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+	while (fd >= 0 && flock(fd, how) != 0) {
+		if (errno == EWOULDBLOCK && how != LOCK_EX) {
+			if (tamwil_client_online(c) && !c->hello_sent &&
+			    tamwil_client_whoami(c, &me, err) != TAMWIL_OK &&
+			    !tamwil_outbox_link_down(err->status)) {
+				close(fd); /* a forked log, a revoked key */
+				free(path);
+				return -1;
+			}
+			how = LOCK_EX;
+			continue;
+		}
 		if (errno == EINTR)
 			continue;
 		close(fd);
@@ -902,10 +921,10 @@ int tamwil_outbox_sync(tamwil_outbox *ob, tamwil_client *c, tamwil_outbox_fn fn,
 	e = malloc(sizeof(*e));
 	if (e == NULL)
 		return SET_ERROR(err, TAMWIL_ERR_LOCAL, "out of memory");
-	fd = lock_outbox(ob, err);
+	fd = lock_outbox(ob, c, err);
 	if (fd < 0) {
 		free(e);
-		return TAMWIL_ERR_LOCAL;
+		return err->status;
 	}
 	rc = tamwil_outbox_count(ob, TAMWIL_OUTBOX_WAITING, &total, err);
 	while (rc == TAMWIL_OK) {

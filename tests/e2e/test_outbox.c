@@ -14,7 +14,7 @@
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder for a look.
  */
-#include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,11 +163,17 @@ static void take_ref(struct fixture *f, char *ref, size_t cap)
 /* ---- the world ------------------------------------------------------------
  */
 
-static void start_daemon(struct fixture *f)
+/* Starts head office with the extra flags (NULL-terminated, or NULL). */
+static void start_daemon_with(struct fixture *f, const char *const extra[])
 {
-	if (h_daemon_start(&f->d, f->w.state, f->w.log, NULL, f->h.env) != 0)
+	if (h_daemon_start(&f->d, f->w.state, f->w.log, extra, f->h.env) != 0)
 		H_FAIL("tamwild did not start");
 	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
+}
+
+static void start_daemon(struct fixture *f)
+{
+	start_daemon_with(f, NULL);
 }
 
 /* Stops head office; the address stays, so the client finds no one. */
@@ -617,6 +624,49 @@ static void test_waiting_go_first(void **state)
 	assert_string_equal(first, later);
 }
 
+/*
+ * A command that must wait for another run's sync (the outbox's lock)
+ * finishes its handshake first, so that head office, which drops
+ * handshakes left unfinished, keeps its channel; then it goes on.
+ */
+static void test_waits_for_another_sync(void **state)
+{
+	struct fixture *f = *state;
+	const char *const quick[] = {"--handshake-timeout", "1", NULL};
+	char ref[64], path[H_PATH_MAX + 128], lock[H_PATH_MAX + 160];
+	hd_result r = {0};
+	h_proc p;
+	hd_cmd cmd;
+	int fd;
+
+	stop_daemon(f);
+	start_daemon_with(f, quick);
+	submit(f, "JB400001", PROGRAMME);
+	expect_status(f, 0);
+	take_ref(f, ref, sizeof(ref));
+	outbox_file(f, APPROVER, path, sizeof(path));
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	base_cmd(f, &cmd, APPROVER);
+	hd_cmd_add(&cmd, "approve");
+	hd_cmd_add(&cmd, ref);
+	if (h_spawn(&p, cmd.argv, f->h.env) != 0)
+		H_FAIL("cannot start tamwil approve");
+	h_sleep_ms(2500); /* over twice head office's handshake limit */
+	close(fd);
+	if (hd_collect(&p, h_now_ms() + RUN_MS, &r) != 0)
+		H_FAIL("cannot collect tamwil approve");
+	if (!hd_ok(&r) ||
+	    strstr(r.out, ": state approved, log entry") == NULL) {
+		hd_result_print(&r, "tamwil approve, after the lock");
+		H_FAIL(
+		    "the approval did not go through once the lock was free");
+	}
+	hd_result_free(&r);
+}
+
 /* Queues BULK submissions for the coordinator, through the library. */
 static void queue_bulk(struct fixture *f)
 {
@@ -759,6 +809,8 @@ int main(void)
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_waiting_go_first, world_setup,
 					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_waits_for_another_sync,
+					    world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_sigkill_mid_sync, world_setup,
 					    world_teardown),
 	};
