@@ -50,7 +50,9 @@ json_t *cli_outbox_json(const tamwil_outbox_entry *e)
 	cli_json_text(&b, "queued_at",
 		      cli_time_iso(e->queued_at, when, sizeof(when)));
 	cli_json_text_or_null(&b, "done_at",
-			      cli_time_iso(e->done_at, when, sizeof(when)));
+			      e->done_at != 0
+				  ? cli_time_iso(e->done_at, when, sizeof(when))
+				  : NULL);
 	cli_json_text(&b, "idempotency_key", key);
 	if (e->status == TAMWIL_OUTBOX_ACCEPTED) {
 		cli_json_int(&b, "sequence", (int64_t)e->sequence);
@@ -151,8 +153,11 @@ static int print_json(const tamwil_outbox_entry *v, size_t n)
 	return cli_json_print(cli_json_end(&b));
 }
 
-/* The entries as a table or CSV; an exit status. */
-static int print_table(const tamwil_outbox_entry *v, size_t n,
+/*
+ * The entries as a table (all: with head office's answers) or CSV
+ * (always every column); an exit status.
+ */
+static int print_table(const tamwil_outbox_entry *v, size_t n, int all,
 		       enum cli_format f)
 {
 	static const struct cli_column cols[] = {
@@ -166,7 +171,9 @@ static int print_table(const tamwil_outbox_entry *v, size_t n,
 	    {"code", "Code", 0, 0},
 	    {"reason", "Reason", 0, 1}};
 	char id[32], when[CLI_TIME_MAX], seq[32], code[TAMWIL_CODE_NAME_MAX];
-	cli_table *t = cli_table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	/* What waits has no answer yet: people see the first five. */
+	cli_table *t = cli_table_new(
+	    cols, all || f == CLI_CSV ? sizeof(cols) / sizeof(cols[0]) : 5);
 	int rc = t != NULL ? 0 : -1;
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -215,7 +222,7 @@ static int outbox_run(tamwil_client *c, const struct outbox_args *a)
 	if (a->format == CLI_JSON)
 		rc = print_json(v, n);
 	else if (a->format == CLI_CSV || n > 0)
-		rc = print_table(v, n, a->format);
+		rc = print_table(v, n, a->all, a->format);
 	else
 		rc = puts(a->all ? "the outbox is empty"
 				 : "nothing waits for head office") < 0

@@ -104,6 +104,8 @@ static void print_summary(const tamwil_outbox_summary *s)
 		puts("nothing waits for head office");
 		return;
 	}
+	if (sent == 0)
+		return; /* the reason and the "queued:" line say it all */
 	printf("sent %zu: %zu accepted, %zu refused; ", sent, s->accepted,
 	       s->refused);
 	if (s->waiting == 0)
