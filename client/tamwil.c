@@ -17,6 +17,7 @@
 #include "cli_import.h"
 #include "cli_keys.h"
 #include "cli_ops.h"
+#include "cli_outbox.h"
 #include "cli_query.h"
 #include "cli_setup.h"
 #include "cli_show.h"
@@ -55,6 +56,8 @@ static const struct command commands[] = {
     {"budget", cli_budget_main, cli_budget_usage},
     {"report", cli_report_main, cli_report_usage},
     {"audit", cli_audit_main, cli_audit_usage},
+    {"sync", cli_sync_main, cli_sync_usage},
+    {"outbox", cli_outbox_main, cli_outbox_usage},
 };
 
 static void usage(FILE *out)
@@ -88,6 +91,11 @@ static void usage(FILE *out)
 	    "  repay REF --amount AMOUNT      record a repayment (treasurers)\n"
 	    "  show REF                       an application and its history\n"
 	    "  list [FILTERS] [--all]         applications, filtered\n"
+	    "\n"
+	    "When head office cannot be reached, these wait in this office's\n"
+	    "outbox (exit status 75, \"queued\"):\n"
+	    "  sync                           send what waits, in order\n"
+	    "  outbox [--all]                 what waits (--all: the history)\n"
 	    "\n"
 	    "Figures:\n"
 	    "  budget                         programmes and their budget use\n"
@@ -152,7 +160,9 @@ static void usage(FILE *out)
 	    "  tamwil --csv list --state approved --all > approved.csv\n"
 	    "  tamwil import --dry-run beneficiaires.csv\n"
 	    "\n"
-	    "Exit status: 0 done, 1 failed, 2 wrong usage.\n",
+	    "Exit status: 0 done, 1 failed, 2 wrong usage, 3 head office's "
+	    "log\n"
+	    "does not extend what this office saw, 75 queued in the outbox.\n",
 	    out);
 }
 

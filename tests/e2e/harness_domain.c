@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -609,45 +610,76 @@ void hd_csv_free(hd_csv *csv)
 	memset(csv, 0, sizeof(*csv));
 }
 
-/* Runs tamwild with the NULL-terminated args; 0 or -1 (printed). */
-static int hd_tamwild(hd_world *w, hd_result *r, const char *const args[])
+/* ---- a group's home and its worlds -----------------------------------------
+ */
+
+int hd_home_create(hd_home *h)
 {
-	char text[1024];
+	memset(h, 0, sizeof(*h));
+	if (h_tamwild_path() == NULL || h_tamwil_path() == NULL) {
+		fprintf(stderr, "set TAMWILD and TAMWIL to the binaries\n");
+		return -1;
+	}
+	if (h_tmpdir_create(h->dir, sizeof(h->dir)) != 0)
+		return -1;
+	snprintf(h->home, sizeof(h->home), "HOME=%s", h->dir);
+	h->env[0] = h->home;
+	h->env[1] = "TAMWIL_CONFIG";
+	h->env[2] = "XDG_STATE_HOME";
+	h->env[3] = NULL;
+	return 0;
+}
+
+void hd_home_remove(hd_home *h)
+{
+	if (h->dir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
+		h_tmpdir_remove(h->dir);
+	h->dir[0] = '\0';
+}
+
+/* Runs tamwild with args (NULL-terminated) into r; 0 if it succeeded. */
+static int run_tamwild(hd_result *r, const hd_home *h, const char *const args[])
+{
 	hd_cmd c;
 
 	hd_cmd_init(&c, h_tamwild_path());
 	for (int i = 0; args[i] != NULL; i++)
 		hd_cmd_add(&c, args[i]);
-	hd_cmd_text(&c, text, sizeof(text));
-	if (hd_run(r, 30000, w->env, &c) != 0 || !hd_ok(r)) {
-		hd_result_print(r, text);
-		return -1;
-	}
-	return 0;
+	if (hd_run(r, H_RUN_TIMEOUT_MS, h->env, &c) == 0 && hd_ok(r))
+		return 0;
+	hd_result_print(r, args[0]);
+	return -1;
 }
 
-int hd_world_create(hd_world *w, hd_result *r)
+int hd_world_create(hd_world *w, const hd_home *h, int n, const char *admin_pub,
+		    const char *admin_name)
 {
-	if (h_tamwild_path() == NULL ||
-	    h_tmpdir_create(w->dir, sizeof(w->dir)) != 0)
-		return -1;
-	snprintf(w->home, sizeof(w->home), "HOME=%s", w->dir);
-	w->env[0] = w->home;
-	w->env[1] = "TAMWIL_CONFIG";
-	w->env[2] = "XDG_STATE_HOME";
-	w->env[3] = NULL;
-	if (h_path(w->state, sizeof(w->state), w->dir, "state") != 0 ||
-	    h_path(w->log, sizeof(w->log), w->dir, "tamwild.log") != 0 ||
+	const char *init[] = {"init",	 "--state",	 w->state,   "--admin",
+			      admin_pub, "--admin-name", admin_name, NULL};
+	const char *pubkey[] = {"pubkey", "--state", w->state, NULL};
+	hd_result r = {0};
+	char name[32];
+	int rc = -1;
+
+	snprintf(name, sizeof(name), "world-%02d", n);
+	if (h_path(w->dir, sizeof(w->dir), h->dir, name) != 0 ||
+	    mkdir(w->dir, 0700) != 0 ||
+	    h_path(w->state, sizeof(w->state), w->dir, "state") != 0 ||
 	    h_path(w->server_pub, sizeof(w->server_pub), w->dir,
 		   "server.pub") != 0 ||
-	    h_keygen(w->dir, "admin", w->env, w->admin_key, w->admin_pub) != 0)
-		return -1;
-	const char *init[] = {
-	    "init",	  "--state",	  w->state,	      "--admin",
-	    w->admin_pub, "--admin-name", "Amina El Idrissi", NULL};
-	const char *pubkey[] = {"pubkey", "--state", w->state, NULL};
-	if (hd_tamwild(w, r, init) != 0 || hd_tamwild(w, r, pubkey) != 0 ||
-	    h_write_file(w->server_pub, r->out) != 0)
-		return -1;
-	return 0;
+	    h_path(w->log, sizeof(w->log), w->dir, "tamwild.log") != 0)
+		goto out;
+	if (run_tamwild(&r, h, init) == 0 && run_tamwild(&r, h, pubkey) == 0 &&
+	    h_write_file(w->server_pub, r.out) == 0)
+		rc = 0;
+out:
+	hd_result_free(&r);
+	return rc;
+}
+
+void hd_world_remove(hd_world *w)
+{
+	if (w->dir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
+		h_tmpdir_remove(w->dir);
+	w->dir[0] = '\0';
 }

@@ -42,7 +42,9 @@
 struct world {
 	pthread_mutex_t mu;
 	int port; /* where the daemon listens now */
+	hd_home home;
 	hd_world h;
+	char admin_key[H_PATH_MAX], admin_pub[H_PATH_MAX];
 	char coord_key[H_PATH_MAX], coord_pub[H_PATH_MAX];
 	keyfile_public server;
 	keyfile_secret coord;
@@ -230,7 +232,7 @@ static void must_run(struct world *w, const char *program, ...)
 		hd_cmd_add(&c, arg);
 	va_end(ap);
 	hd_cmd_text(&c, text, sizeof(text));
-	if (hd_run(&w->r, RUN_MS, w->h.env, &c) != 0 || !hd_ok(&w->r)) {
+	if (hd_run(&w->r, RUN_MS, w->home.env, &c) != 0 || !hd_ok(&w->r)) {
 		hd_result_print(&w->r, text);
 		H_FAIL("command failed: %s", text);
 	}
@@ -244,13 +246,13 @@ static void must_run(struct world *w, const char *program, ...)
 			 world_port(w));                                       \
 		must_run((w), h_tamwil_path(), "--server", server_,            \
 			 "--server-key", (w)->h.server_pub, "--key",           \
-			 (w)->h.admin_key, __VA_ARGS__, (char *)NULL);         \
+			 (w)->admin_key, __VA_ARGS__, (char *)NULL);           \
 	} while (0)
 
 /* Starts the daemon and publishes its port. */
 static void world_start(struct world *w)
 {
-	if (h_daemon_start(&w->d, w->h.state, w->h.log, NULL, w->h.env) != 0)
+	if (h_daemon_start(&w->d, w->h.state, w->h.log, NULL, w->home.env) != 0)
 		H_FAIL("tamwild did not start");
 	pthread_mutex_lock(&w->mu);
 	w->port = w->d.port;
@@ -259,11 +261,14 @@ static void world_start(struct world *w)
 
 static void world_make(struct world *w)
 {
-	if (hd_world_create(&w->h, &w->r) != 0)
+	if (hd_home_create(&w->home) != 0 ||
+	    h_keygen(w->home.dir, "admin", w->home.env, w->admin_key,
+		     w->admin_pub) != 0 ||
+	    h_keygen(w->home.dir, "coord", w->home.env, w->coord_key,
+		     w->coord_pub) != 0 ||
+	    hd_world_create(&w->h, &w->home, 1, w->admin_pub,
+			    "Amina El Idrissi") != 0)
 		H_FAIL("cannot make head office's state");
-	assert_int_equal(
-	    h_keygen(w->h.dir, "coord", w->h.env, w->coord_key, w->coord_pub),
-	    0);
 	assert_int_equal(keyfile_read_public(w->h.server_pub, &w->server),
 			 KEYFILE_OK);
 	assert_int_equal(keyfile_read_secret(w->coord_key, NULL, &w->coord),
@@ -298,7 +303,7 @@ static void test_kill_under_load(void **state)
 		o[i].w = w;
 		o[i].id = i;
 		snprintf(o[i].state_dir, sizeof(o[i].state_dir), "%s/office-%d",
-			 w->h.dir, i);
+			 w->home.dir, i);
 		assert_int_equal(
 		    pthread_create(&t[i], NULL, office_main, &o[i]), 0);
 	}
@@ -342,8 +347,7 @@ static void test_kill_under_load(void **state)
 	json_decref(list);
 
 	h_daemon_kill(&w->d);
-	if (getenv("TAMWIL_E2E_KEEP") == NULL)
-		h_tmpdir_remove(w->h.dir);
+	hd_home_remove(&w->home);
 	hd_result_free(&w->r);
 	sodium_memzero(&w->coord, sizeof(w->coord));
 	pthread_mutex_destroy(&w->mu);

@@ -69,7 +69,9 @@ struct office {
 };
 
 struct fixture {
+	hd_home home;
 	hd_world w;
+	char admin_key[H_PATH_MAX], admin_pub[H_PATH_MAX];
 	h_daemon d;
 	hd_result r;
 };
@@ -215,7 +217,7 @@ static void slow_readers(h_noise *r, int n, const struct fixture *f)
 		Tamwil__V1__Request req;
 		Tamwil__V1__WhoamiRequest body;
 
-		if (h_noise_start(&r[i], f->d.port, f->w.admin_key,
+		if (h_noise_start(&r[i], f->d.port, f->admin_key,
 				  f->w.server_pub, 5000) != 0)
 			H_FAIL("slow reader %d: no handshake", i);
 		h_whoami_request(&req, &body, 1);
@@ -250,9 +252,14 @@ static void world_make(struct fixture *f)
 	static const char *const extra[] = {"--handshake-timeout", "2",
 					    "--idle-timeout", "5", NULL};
 
-	if (hd_world_create(&f->w, &f->r) != 0)
+	if (hd_home_create(&f->home) != 0 ||
+	    h_keygen(f->home.dir, "admin", f->home.env, f->admin_key,
+		     f->admin_pub) != 0 ||
+	    hd_world_create(&f->w, &f->home, 1, f->admin_pub,
+			    "Amina El Idrissi") != 0)
 		H_FAIL("cannot make head office's state");
-	if (h_daemon_start(&f->d, f->w.state, f->w.log, extra, f->w.env) != 0)
+	if (h_daemon_start(&f->d, f->w.state, f->w.log, extra, f->home.env) !=
+	    0)
 		H_FAIL("tamwild did not start");
 }
 
@@ -292,7 +299,7 @@ static void test_flood(void **state)
 	slow_readers(readers, SLOW_READERS, f);
 
 	o.server_pub = f->w.server_pub;
-	o.key_path = f->w.admin_key;
+	o.key_path = f->admin_key;
 	o.port = f->d.port;
 	assert_int_equal(pthread_create(&office, NULL, office_main, &o), 0);
 	end = h_now_ms() + FLOOD_MS;
@@ -322,8 +329,7 @@ static void test_flood(void **state)
 	assert_int_equal(h_daemon_stop(&f->d, 10000, &ws), 0);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 
-	if (getenv("TAMWIL_E2E_KEEP") == NULL)
-		h_tmpdir_remove(f->w.dir);
+	hd_home_remove(&f->home);
 	hd_result_free(&f->r);
 	free(p);
 	free(a);
