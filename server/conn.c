@@ -335,6 +335,27 @@ static int conn_drain_input(struct conn *c)
 	return 0;
 }
 
+/*
+ * Closes every channel of principal id but keep at once, the one whose
+ * job is out as soon as its answer is back: a revoked key keeps no
+ * session.
+ */
+static void conn_close_principal(server *srv, int64_t id,
+				 const struct conn *keep)
+{
+	struct conn *c, *next;
+
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);
+		if (c == keep || c->state != CONN_OPEN || c->who.id != id)
+			continue;
+		if (c->job != NULL)
+			c->stop_after = 1;
+		else
+			conn_refuse(c, "its key was revoked");
+	}
+}
+
 void conn_job_done(server *srv, pool_job *j)
 {
 	struct conn *c = j->owner;
@@ -369,6 +390,8 @@ void conn_job_done(server *srv, pool_job *j)
 	}
 	if (status == DISPATCH_ANSWER)
 		rc = conn_send_sealed(c, j->d.out, j->d.out_len);
+	if (j->d.revoked != 0)
+		conn_close_principal(srv, j->d.revoked, c);
 	conn_job_free(j);
 	if (rc != 0) {
 		conn_refuse(c, "cannot send the answer");

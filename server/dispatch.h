@@ -46,6 +46,8 @@ typedef struct dispatch_job {
 	size_t out_cap, out_len;
 	enum dispatch_status status;
 	const char *why; /* with DISPATCH_CLOSE, a static phrase or NULL */
+	/* A principal this job's operation revoked (durably), or 0. */
+	int64_t revoked;
 
 	pbuf_budget budget; /* the unpacked message's allocations */
 	Tamwil__V1__ClientHello *ch;

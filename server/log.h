@@ -14,8 +14,14 @@ enum log_level {
 	LOG_LEVEL_DEBUG
 };
 
-/* Lines below this level are dropped; set once at start-up. */
+/*
+ * Lines below this level are dropped; set at start-up and by a reload,
+ * while other threads log.
+ */
 void log_set_level(enum log_level level);
+
+/* "error", "warn", "info" or "debug". */
+const char *log_level_name(enum log_level level);
 
 /*
  * Chooses the journald form when journal_stream, the value of

@@ -282,42 +282,74 @@ static int main_check(const char *dir)
 	return rc == 0 ? 0 : 1;
 }
 
-/* Defaults, then the config file, then the flags. Exits on bad input. */
-static void main_settings(config *cfg, const char *config_file,
-			  const struct main_flag *flags, int nflags)
+/* What the settings are made of: the file named, and the flags given. */
+struct main_sources {
+	const char *config_file; /* NULL: DIR/tamwild.conf if it exists */
+	const struct main_flag *flags;
+	int nflags;
+};
+
+/*
+ * Defaults, then the config file, then the flags, into cfg. Returns 0, or
+ * -1 with what is wrong in err.
+ */
+static int main_settings_read(config *cfg, const struct main_sources *src,
+			      char *err, size_t err_len)
 {
-	char err[CONFIG_ERR_MAX], path[4096];
+	char why[CONFIG_ERR_MAX], path[4096];
 
 	config_defaults(cfg);
-	for (int i = 0; i < nflags; i++) {
-		if (strcmp(flags[i].name, "state") == 0 &&
-		    config_set(cfg, "state", flags[i].value, err,
-			       sizeof(err)) != 0)
-			errx(2, "--state: %s", err);
+	for (int i = 0; i < src->nflags; i++) {
+		if (strcmp(src->flags[i].name, "state") == 0 &&
+		    config_set(cfg, "state", src->flags[i].value, why,
+			       sizeof(why)) != 0) {
+			snprintf(err, err_len, "--state: %s", why);
+			return -1;
+		}
 	}
-	if (config_file != NULL) {
-		if (config_load_file(cfg, config_file, 1, err, sizeof(err)))
-			errx(2, "%s", err);
+	if (src->config_file != NULL) {
+		if (config_load_file(cfg, src->config_file, 1, err, err_len))
+			return -1;
 	} else if (state_path(path, sizeof(path), cfg->state_dir,
 			      "tamwild.conf") == 0 &&
-		   config_load_file(cfg, path, 0, err, sizeof(err)) != 0) {
-		errx(2, "%s", err);
+		   config_load_file(cfg, path, 0, err, err_len) != 0) {
+		return -1;
 	}
-	for (int i = 0; i < nflags; i++) {
+	for (int i = 0; i < src->nflags; i++) {
 		char name[32];
 
 		/* The file spells "--max-frame" as "max_frame". */
-		snprintf(name, sizeof(name), "%s", flags[i].name);
+		snprintf(name, sizeof(name), "%s", src->flags[i].name);
 		for (char *p = name; *p; p++) {
 			if (*p == '-')
 				*p = '_';
 		}
-		if (config_set(cfg, name, flags[i].value, err, sizeof(err)))
-			errx(2, "--%s: %s", flags[i].name, err);
+		if (config_set(cfg, name, src->flags[i].value, why,
+			       sizeof(why))) {
+			snprintf(err, err_len, "--%s: %s", src->flags[i].name,
+				 why);
+			return -1;
+		}
 	}
+	return 0;
 }
 
-static int main_serve(const config *cfg)
+/* main_settings_read(), exiting on bad input. */
+static void main_settings(config *cfg, const struct main_sources *src)
+{
+	char err[CONFIG_ERR_MAX + 64];
+
+	if (main_settings_read(cfg, src, err, sizeof(err)) != 0)
+		errx(2, "%s", err);
+}
+
+/* The daemon's reload (SIGHUP): the settings read again. */
+static int main_reload(config *cfg, char *err, size_t err_len, void *arg)
+{
+	return main_settings_read(cfg, arg, err, err_len);
+}
+
+static int main_serve(const config *cfg, struct main_sources *src)
 {
 	char err[STATE_ERR_MAX];
 	server *srv;
@@ -330,6 +362,8 @@ static int main_serve(const config *cfg)
 		errx(1, "out of memory");
 	if (server_open(srv, cfg) != 0)
 		goto out;
+	srv->reload = main_reload;
+	srv->reload_arg = src;
 	/* Held until exit: a restore must not swap the database under us. */
 	if (state_lock(cfg->state_dir, &lock, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -448,8 +482,10 @@ int main(int argc, char **argv)
 		errx(2, "unexpected argument '%s' (see tamwild --help)",
 		     argv[optind]);
 	if (cmd == NULL) {
-		main_settings(&cfg, config_file, flags, nflags);
-		return main_serve(&cfg);
+		struct main_sources src = {config_file, flags, nflags};
+
+		main_settings(&cfg, &src);
+		return main_serve(&cfg, &src);
 	}
 	if (strcmp(cmd, "init") == 0 && arg == NULL)
 		return main_init(state, admin, admin_name);

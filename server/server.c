@@ -59,6 +59,60 @@ static void server_on_stop_timer(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/* Warns that a setting read again needs a restart to take effect. */
+static void server_needs_restart(const char *name, int changed)
+{
+	if (changed)
+		log_warn("reload: %s changed: it takes effect when tamwild "
+			 "restarts",
+			 name);
+}
+
+/*
+ * SIGHUP: reads the settings again and applies those the loop alone
+ * uses (deadlines, limits, the log level); the state folder, the
+ * address and the number of workers wait for a restart. A file that does
+ * not read leaves every setting as it was.
+ */
+static void server_on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	char err[CONFIG_ERR_MAX + 64];
+	server *srv = arg;
+	config cfg;
+
+	(void)sig;
+	(void)what;
+	if (srv->reload == NULL || srv->stopping)
+		return;
+	(void)notify_env("RELOADING=1");
+	if (srv->reload(&cfg, err, sizeof(err), srv->reload_arg) != 0) {
+		log_error("reload: %s; the settings stay as they were", err);
+		(void)notify_env("READY=1");
+		return;
+	}
+	server_needs_restart("state",
+			     strcmp(cfg.state_dir, srv->cfg.state_dir) != 0);
+	server_needs_restart("listen", strcmp(cfg.listen, srv->cfg.listen));
+	server_needs_restart("workers", cfg.workers != srv->cfg.workers);
+	srv->cfg.handshake_timeout_ms = cfg.handshake_timeout_ms;
+	srv->cfg.idle_timeout_s = cfg.idle_timeout_s;
+	srv->cfg.max_connections = cfg.max_connections;
+	srv->cfg.max_frame = cfg.max_frame;
+	srv->cfg.max_output = cfg.max_output;
+	srv->cfg.max_per_source = cfg.max_per_source;
+	srv->cfg.handshake_rate = cfg.handshake_rate;
+	srv->cfg.handshake_burst = cfg.handshake_burst;
+	srv->cfg.log_level = cfg.log_level;
+	limit_set(&srv->limits, cfg.max_per_source, cfg.handshake_rate,
+		  cfg.handshake_burst);
+	log_set_level(cfg.log_level);
+	log_info("reload: settings read again (max %d connections, %d per "
+		 "source, log level %s)",
+		 cfg.max_connections, cfg.max_per_source,
+		 log_level_name(cfg.log_level));
+	(void)notify_env("READY=1");
+}
+
 static void server_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	server *srv = arg;
@@ -160,6 +214,12 @@ int server_load(server *srv, const config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
 	LIST_INIT(&srv->conns);
+	/* The keys stay out of swap; a tight RLIMIT_MEMLOCK only warns. */
+	if (sodium_mlock(&srv->key, sizeof(srv->key)) != 0 ||
+	    sodium_mlock(&srv->data, sizeof(srv->data)) != 0 ||
+	    sodium_mlock(&srv->seal, sizeof(srv->seal)) != 0)
+		log_warn("cannot lock the keys in memory: they may reach swap "
+			 "(raise RLIMIT_MEMLOCK)");
 	limit_init(&srv->limits, cfg->max_per_source, cfg->handshake_rate,
 		   cfg->handshake_burst);
 	if (state_load_keys(cfg->state_dir, &srv->key, &srv->pub, &srv->data,
@@ -200,10 +260,13 @@ int server_open(server *srv, const config *cfg)
 	}
 	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_on_signal, srv);
 	srv->sig_int = evsignal_new(srv->base, SIGINT, server_on_signal, srv);
+	srv->sig_hup = evsignal_new(srv->base, SIGHUP, server_on_reload, srv);
 	srv->stop_timer = evtimer_new(srv->base, server_on_stop_timer, srv);
 	if (srv->sig_term == NULL || srv->sig_int == NULL ||
-	    srv->stop_timer == NULL || evsignal_add(srv->sig_term, NULL) != 0 ||
-	    evsignal_add(srv->sig_int, NULL) != 0) {
+	    srv->sig_hup == NULL || srv->stop_timer == NULL ||
+	    evsignal_add(srv->sig_term, NULL) != 0 ||
+	    evsignal_add(srv->sig_int, NULL) != 0 ||
+	    evsignal_add(srv->sig_hup, NULL) != 0) {
 		log_error("cannot install signal handlers");
 		return -1;
 	}
@@ -238,14 +301,17 @@ void server_close(server *srv)
 		event_free(srv->sig_term);
 	if (srv->sig_int != NULL)
 		event_free(srv->sig_int);
+	if (srv->sig_hup != NULL)
+		event_free(srv->sig_hup);
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	store_close(srv->st);
-	sodium_memzero(&srv->key, sizeof(srv->key));
-	sodium_memzero(&srv->data, sizeof(srv->data));
-	sodium_memzero(&srv->seal, sizeof(srv->seal));
+	/* Wiped, then unlocked. */
+	sodium_munlock(&srv->key, sizeof(srv->key));
+	sodium_munlock(&srv->data, sizeof(srv->data));
+	sodium_munlock(&srv->seal, sizeof(srv->seal));
 	srv->st = NULL;
 	srv->base = NULL;
 }

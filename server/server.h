@@ -36,7 +36,13 @@ typedef struct server {
 	config cfg;
 	struct event_base *base;
 	struct evconnlistener *listener;
-	struct event *sig_term, *sig_int, *stop_timer;
+	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
+	/*
+	 * Reads the settings again for a reload (SIGHUP), as they were read
+	 * at start: 0 with *cfg, or -1 with err. NULL: no reload.
+	 */
+	int (*reload)(config *cfg, char *err, size_t err_len, void *arg);
+	void *reload_arg;
 	store *st;	    /* the write connection */
 	struct pool *pool;  /* workers and writer; NULL without threads */
 	keyfile_secret key; /* the server's Noise and signing keys */

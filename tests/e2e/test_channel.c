@@ -9,6 +9,7 @@
  * admin's "tamwil whoami": a refusal must never cost the others service.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -693,6 +694,59 @@ static void test_handshake_rate_limit(void **state)
 	check_still_serves(f);
 }
 
+/*
+ * SIGHUP reads the settings again: a lower connection limit holds at
+ * once, a change that needs a restart is named, and a file that does not
+ * read leaves everything as it was, the daemon still serving.
+ */
+static void test_reload(void **state)
+{
+	struct fixture *f = *state;
+	char conf[H_PATH_MAX];
+	const char *const extra[] = {"--config", conf, "--handshake-timeout",
+				     LONG_HS, NULL};
+	int a, b, c;
+	int64_t t0;
+	long from;
+
+	assert_int_equal(h_path(conf, sizeof(conf), f->dir, "reload.conf"), 0);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = 50\n"
+					    "workers = 2\n"),
+			 0);
+	start_daemon(f, extra);
+	check_still_serves(f);
+
+	from = h_file_size(f->d.log);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = 2\n"
+					    "workers = 3\n"),
+			 0);
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
+	check_log(f, from, "reload: settings read again", "max 2 connections");
+	check_log(f, from, "workers changed", "restarts");
+	a = h_tcp_connect(f->d.port, IO_MS);
+	b = h_tcp_connect(f->d.port, IO_MS);
+	assert_true(a >= 0 && b >= 0);
+	h_sleep_ms(200);
+	from = h_file_size(f->d.log);
+	t0 = h_now_ms();
+	c = h_tcp_connect(f->d.port, IO_MS);
+	assert_true(c >= 0);
+	check_closed_within(c, t0, PROMPT_MS, "connection over the new limit");
+	close(c);
+	check_log(f, from, "refused", "connection limit reached");
+	close(a);
+	close(b);
+	h_sleep_ms(200);
+
+	from = h_file_size(f->d.log);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = "
+					    "lots\n"),
+			 0);
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
+	check_log(f, from, "reload:", "the settings stay as they were");
+	check_still_serves(f);
+}
+
 /* One flipped bit in message 3 (the encrypted static key): closed, no answer.
  */
 static void test_raw_flipped_msg3(void **state)
@@ -874,6 +928,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_raw_truncated_frame, test_teardown),
 	    cmocka_unit_test_teardown(test_connection_limit, test_teardown),
 	    cmocka_unit_test_teardown(test_handshake_rate_limit, test_teardown),
+	    cmocka_unit_test_teardown(test_reload, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_silent_client, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_msg3, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_transport,
