@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -85,12 +86,13 @@ static void bench_sleep_ms(int ms)
 
 /*
  * Forks and runs argv with stdin from /dev/null and stdout and stderr
- * appended to log. Returns the child's pid, or -1.
+ * appended to log. The child gets SIGTERM when the benchmark dies, so an
+ * interrupted run leaves no daemon behind. Returns the child's pid, or -1.
  */
 static pid_t bench_spawn(const char *const argv[], const char *log)
 {
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 
 	if (fd < 0)
 		return -1;
@@ -98,6 +100,9 @@ static pid_t bench_spawn(const char *const argv[], const char *log)
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY);
 
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+		    getppid() != parent)
+			_exit(127);
 		if (in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 ||
 		    dup2(fd, 2) < 0)
 			_exit(127);

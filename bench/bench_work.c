@@ -704,17 +704,19 @@ static void bench_worker_free(bench_worker *w)
 	free(w->lat);
 }
 
-/* Sleeps until the duration is over or every thread is done. */
-static void bench_wait_duration(bench_shared *sh, double duration)
+/* Sleeps until the duration from t0 is over or the threads stopped. */
+static void bench_wait_duration(bench_shared *sh, const struct timespec *t0,
+				double duration)
 {
-	struct timespec ts = {0, 10 * 1000000L};
-	double left = duration;
+	const struct timespec tick = {0, 5 * 1000000L};
+	struct timespec now;
 
-	while (left > 0 && !atomic_load(&sh->stop)) {
-		if (left < 0.01)
-			ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-		left -= (double)ts.tv_nsec / 1e9;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (bench_seconds(t0, &now) >= duration ||
+		    atomic_load(&sh->stop))
+			break;
+		nanosleep(&tick, NULL);
 	}
 	atomic_store(&sh->stop, 1);
 }
@@ -770,7 +772,7 @@ int bench_run(const bench_env *env, const bench_spec *spec, bench_result *out,
 	pthread_barrier_wait(&sh.ready);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (spec->count == 0)
-		bench_wait_duration(&sh, spec->duration);
+		bench_wait_duration(&sh, &t0, spec->duration);
 	for (int i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
 	for (int i = 0; i < n; i++)

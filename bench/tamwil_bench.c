@@ -57,7 +57,7 @@ static const char bench_usage[] =
     "  --prefill N           first fill the database up to N applications\n"
     "                        (signed submissions through the real path)\n"
     "  --presign N           operations signed ahead per measurement by\n"
-    "                        duration, default 5000 per second (min 20000)\n"
+    "                        duration, default 3000 per second (min 10000)\n"
     "  --json                one JSON object instead of the table\n"
     "  --tamwild PATH        the daemon to start (default: the build's)\n"
     "  --state DIR           its state folder, kept (and reused when it\n"
@@ -228,9 +228,9 @@ static void bench_check(bench_opts *o)
 	if (o->sign == 0)
 		o->sign = o->workloads_given ? 1 : 3;
 	if (o->presign == 0) {
-		double p = 5000.0 * o->duration;
+		double p = 3000.0 * o->duration;
 
-		o->presign = p < 20000 ? 20000 : (long)p;
+		o->presign = p < 10000 ? 10000 : (long)p;
 	}
 }
 
