@@ -108,27 +108,38 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A free TCP port on loopback: one nothing answers on.
-port=
-for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-		port=$p
-		break
-	fi
-done
-[ -n "$port" ] || { echo "compare-postgres: no free port" >&2; exit 1; }
+# A free TCP port on loopback: one no socket uses (ss), and a start that
+# still loses the race to another program tries another port.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
 
 sock=$tmp/pg
 "${as_pg[@]}" "$pgbin/initdb" -D "$tmp/pg/data" -U bench -A trust \
 	-E UTF8 --locale=C.UTF-8 >"$tmp/initdb.log" 2>&1 ||
 	{ cat "$tmp/initdb.log" >&2; exit 1; }
-pg_started=1
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$tmp/pg/data" -l "$tmp/pg/server.log" -w \
-	-o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=on \
--c synchronous_commit=on -c full_page_writes=on -c max_connections=300" \
-	start >/dev/null ||
-	{ cat "$tmp/pg/server.log" >&2; exit 1; }
+port=
+for _ in 1 2 3 4 5; do
+	p=$(free_port) || break
+	pg_started=1
+	if "${as_pg[@]}" "$pgbin/pg_ctl" -D "$tmp/pg/data" \
+		-l "$tmp/pg/server.log" -w -o "-c listen_addresses=127.0.0.1 \
+-p $p -k $sock -c fsync=on -c synchronous_commit=on -c full_page_writes=on \
+-c max_connections=300" start >/dev/null; then
+		port=$p
+		break
+	fi
+	pg_started=
+done
+[ -n "$port" ] || { cat "$tmp/pg/server.log" >&2; exit 1; }
 
 psql=("${as_pg[@]}" "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" \
 	-p "$port" -U bench)

@@ -21,8 +21,14 @@
 #define BENCH_MAX_LIST 16
 /* Descriptors the benchmark keeps besides idle channels. */
 #define BENCH_FD_SPARE 256
-/* Client threads that fill the database for --prefill. */
-#define BENCH_PREFILL_CLIENTS 16
+/*
+ * Applications --prefill puts in one region: references number at most
+ * 999 999 per region and year, so a big prefill spreads over more
+ * regions (one client thread each). Two threads fill fastest on a
+ * single-threaded daemon; more only add contention.
+ */
+#define BENCH_PREFILL_PER_REGION 900000L
+#define BENCH_PREFILL_CLIENTS	 2
 
 static const char bench_usage[] =
     "usage: tamwil-bench [-w WORKLOADS] [-c CLIENTS] [-d SECONDS | -n OPS]\n"
@@ -337,10 +343,21 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
 	bench_check(o);
 }
 
+/* The client threads --prefill uses. */
+static int bench_prefill_clients(const bench_opts *o)
+{
+	long n = (o->prefill + BENCH_PREFILL_PER_REGION - 1) /
+		 BENCH_PREFILL_PER_REGION;
+
+	return n < BENCH_PREFILL_CLIENTS ? BENCH_PREFILL_CLIENTS
+	       : n > BENCH_MAX_CLIENTS	 ? BENCH_MAX_CLIENTS
+					 : (int)n;
+}
+
 /* The largest client count to enrol principals for. */
 static int bench_max_clients(const bench_opts *o)
 {
-	int max = o->prefill > 0 ? BENCH_PREFILL_CLIENTS : 1;
+	int max = o->prefill > 0 ? bench_prefill_clients(o) : 1;
 
 	for (int i = 0; i < o->nclients; i++)
 		if (o->clients[i] > max)
@@ -441,7 +458,7 @@ static int bench_prefill(const bench_opts *o, const bench_env *env,
 	if (o->prefill <= (long)r->applications)
 		return 0;
 	s.kind = BENCH_SUBMIT;
-	s.clients = BENCH_PREFILL_CLIENTS;
+	s.clients = bench_prefill_clients(o);
 	s.count = o->prefill - (long)r->applications;
 	s.sign_inline = 1;
 	if (bench_run(env, &s, &res, why, cap) != 0)
