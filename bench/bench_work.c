@@ -417,23 +417,26 @@ static int bench_make_disbursement(bench_worker *w, const char *ref,
 
 /*
  * Operation j of w's schedule. The mix goes by blocks of ten: seven
- * submissions, the approval of the block's first, the rejection of its
- * second, and the tranche of the approved one.
+ * submissions, with the approval of the block's first after it, the
+ * rejection of its second after that, and the tranche of the approved
+ * one after that, all early in the block so that even a short run keeps
+ * the proportions: S A S R S D S S S S.
  */
 static int bench_make(bench_worker *w, long j, bench_op *out)
 {
+	static const int submission[10] = {0, -1, 1, -1, 2, -1, 3, 4, 5, 6};
 	char ref[48];
 	long b = j / 10, r = j % 10;
 
 	if (w->sh->spec->kind == BENCH_SUBMIT)
 		return bench_make_submit(w, j, out);
-	if (r < 7)
-		return bench_make_submit(w, 7 * b + r, out);
+	if (submission[r] >= 0)
+		return bench_make_submit(w, 7 * b + submission[r], out);
 	snprintf(ref, sizeof(ref), "%s%06ld", w->prefix,
-		 w->base + 7 * b + (r == 8 ? 1 : 0));
-	if (r == 9)
+		 w->base + 7 * b + (r == 3 ? 1 : 0));
+	if (r == 5)
 		return bench_make_disbursement(w, ref, out);
-	return bench_make_decision(w, ref, r == 8, out);
+	return bench_make_decision(w, ref, r == 3, out);
 }
 
 /*

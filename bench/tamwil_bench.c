@@ -22,13 +22,12 @@
 /* Descriptors the benchmark keeps besides idle channels. */
 #define BENCH_FD_SPARE 256
 /*
- * Applications --prefill puts in one region: references number at most
- * 999 999 per region and year, so a big prefill spreads over more
- * regions (one client thread each). Two threads fill fastest on a
- * single-threaded daemon; more only add contention.
+ * Client threads, and so regions, that --prefill fills: like the sixteen
+ * regional offices of an agency. Each region numbers at most 999 999
+ * references a year, which bounds --prefill.
  */
-#define BENCH_PREFILL_PER_REGION 900000L
-#define BENCH_PREFILL_CLIENTS	 2
+#define BENCH_PREFILL_CLIENTS 16
+#define BENCH_PREFILL_MAX     (BENCH_PREFILL_CLIENTS * 999000L)
 
 static const char bench_usage[] =
     "usage: tamwil-bench [-w WORKLOADS] [-c CLIENTS] [-d SECONDS | -n OPS]\n"
@@ -343,21 +342,10 @@ static void bench_parse(int argc, char **argv, bench_opts *o)
 	bench_check(o);
 }
 
-/* The client threads --prefill uses. */
-static int bench_prefill_clients(const bench_opts *o)
-{
-	long n = (o->prefill + BENCH_PREFILL_PER_REGION - 1) /
-		 BENCH_PREFILL_PER_REGION;
-
-	return n < BENCH_PREFILL_CLIENTS ? BENCH_PREFILL_CLIENTS
-	       : n > BENCH_MAX_CLIENTS	 ? BENCH_MAX_CLIENTS
-					 : (int)n;
-}
-
 /* The largest client count to enrol principals for. */
 static int bench_max_clients(const bench_opts *o)
 {
-	int max = o->prefill > 0 ? bench_prefill_clients(o) : 1;
+	int max = o->prefill > 0 ? BENCH_PREFILL_CLIENTS : 1;
 
 	for (int i = 0; i < o->nclients; i++)
 		if (o->clients[i] > max)
@@ -458,7 +446,7 @@ static int bench_prefill(const bench_opts *o, const bench_env *env,
 	if (o->prefill <= (long)r->applications)
 		return 0;
 	s.kind = BENCH_SUBMIT;
-	s.clients = bench_prefill_clients(o);
+	s.clients = BENCH_PREFILL_CLIENTS;
 	s.count = o->prefill - (long)r->applications;
 	s.sign_inline = 1;
 	if (bench_run(env, &s, &res, why, cap) != 0)
