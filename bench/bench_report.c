@@ -14,6 +14,7 @@ static const char bench_receipt_note[] =
     "every operation's receipt is verified against head office's signing "
     "key, as the tamwil client does";
 
+/* "before", "inline", or "-" for workloads that sign nothing. */
 static const char *bench_signing(const bench_spec *s)
 {
 	if (s->kind != BENCH_SUBMIT && s->kind != BENCH_MIX)

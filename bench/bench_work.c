@@ -75,6 +75,7 @@ const char *bench_kind_name(int kind)
 	return kind >= 0 && kind < BENCH_NKINDS ? names[kind] : NULL;
 }
 
+/* Seconds from a to b. */
 static double bench_seconds(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) +
@@ -140,6 +141,7 @@ static int bench_apply(tamwil_client *c, Tamwil__V1__Operation *op, int allowed,
 	return -1;
 }
 
+/* Creates region code; one that exists already is fine. 0 or -1. */
 static int bench_region(tamwil_client *c, const char *code, char *why,
 			size_t cap)
 {
@@ -155,6 +157,7 @@ static int bench_region(tamwil_client *c, const char *code, char *why,
 	return bench_apply(c, &op, E(ALREADY_EXISTS), why, cap);
 }
 
+/* Enrols key as name with role (and region). 0 or -1 with why. */
 static int bench_enrol(tamwil_client *c, const keyfile_secret *key,
 		       const char *name, Tamwil__V1__Role role,
 		       const char *region, char *why, size_t cap)
@@ -174,6 +177,7 @@ static int bench_enrol(tamwil_client *c, const keyfile_secret *key,
 	return bench_apply(c, &op, 0, why, cap);
 }
 
+/* Creates programme code in MAD with the benchmark's envelope. */
 static int bench_programme(tamwil_client *c, const char *code, char *why,
 			   size_t cap)
 {
@@ -520,6 +524,7 @@ static int bench_send(bench_worker *w, bench_op *op)
 	return 1;
 }
 
+/* One list of the thread's region: 1 done, 0 failed, -1 stop. */
 static int bench_list(bench_worker *w)
 {
 	Tamwil__V1__Request req = TAMWIL__V1__REQUEST__INIT;
@@ -538,6 +543,7 @@ static int bench_list(bench_worker *w)
 	return 1;
 }
 
+/* Connect, whoami, close: 1 done, 0 failed (a new try is fine). */
 static int bench_handshake(bench_worker *w)
 {
 	tamwil_error err;
@@ -619,6 +625,11 @@ static int bench_prepare(bench_worker *w)
 	return 0;
 }
 
+/*
+ * A client thread: prepares, waits for the others at the barrier, then
+ * runs its operations until its quota, the stop flag or a failure that
+ * leaves a channel unusable; notes when it ended.
+ */
 static void *bench_thread(void *arg)
 {
 	bench_worker *w = arg;
@@ -650,6 +661,7 @@ static void *bench_thread(void *arg)
 	return NULL;
 }
 
+/* qsort() order of uint32_t values. */
 static int bench_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -697,6 +709,7 @@ static int bench_collect(bench_worker *w, int n, const struct timespec *t0,
 	return 0;
 }
 
+/* Closes a thread's channels and frees what it allocated. */
 static void bench_worker_free(bench_worker *w)
 {
 	for (int i = 0; i < CH_N; i++)
@@ -807,6 +820,7 @@ typedef struct bench_opener {
 	int failed;
 } bench_opener;
 
+/* Opens o->h[from .. to); stops at the first failure (o->error). */
 static void *bench_open_thread(void *arg)
 {
 	bench_opener *o = arg;

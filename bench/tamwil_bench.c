@@ -76,7 +76,9 @@ static const char bench_usage[] =
     "\n"
     "The daemon needs a descriptor limit above the idle count: when the\n"
     "benchmark starts it, it raises its own limit to the hard one first.\n"
-    "For a given server, run it with ulimit -n 20000 or more.\n"
+    "For a given server, run it with ulimit -n 20000 or more, and with\n"
+    "max_per_source, handshake_rate and handshake_burst above what one\n"
+    "address opens (the benchmark's own daemon gets 1000000).\n"
     "\n"
     "examples:\n"
     "  tamwil-bench\n"
@@ -100,12 +102,14 @@ typedef struct bench_opts {
 	long server_pid;
 } bench_opts;
 
+/* Prints the usage (stdout for --help, else stderr) and exits. */
 static void bench_usage_exit(int status)
 {
 	fputs(bench_usage, status == 0 ? stdout : stderr);
 	exit(status);
 }
 
+/* Exits with status 2 saying value is not what option expects. */
 static void bench_bad(const char *option, const char *value,
 		      const char *expected)
 {
@@ -153,6 +157,7 @@ static int bench_list(const char *option, const char *v, long min, long max,
 	return n;
 }
 
+/* Reads -w: the selected workloads, or exits naming the unknown one. */
 static void bench_workloads(bench_opts *o, const char *v)
 {
 	static const char *const names[W_N] = {"submit", "mix", "list",
@@ -181,6 +186,7 @@ static void bench_workloads(bench_opts *o, const char *v)
 	o->workloads_given = 1;
 }
 
+/* Reads --sign: before (1), inline (2) or both (3). */
 static void bench_sign_mode(bench_opts *o, const char *v)
 {
 	if (strcmp(v, "before") == 0)
@@ -239,6 +245,7 @@ static void bench_check(bench_opts *o)
 	}
 }
 
+/* Reads the command line into o, or exits with status 2 saying why. */
 static void bench_parse(int argc, char **argv, bench_opts *o)
 {
 	static const struct option opts[] = {
@@ -506,6 +513,10 @@ static int bench_measure_all(const bench_opts *o, const bench_env *env,
 	return 0;
 }
 
+/*
+ * The whole run: descriptors, the server, the principals, the prefill,
+ * every measurement and the idle channels, into r. 0, or -1 with why.
+ */
 static int bench_main(const bench_opts *o, bench_daemon *d, bench_report *r,
 		      char *why, size_t cap)
 {
