@@ -199,6 +199,15 @@ static int bench_programme(tamwil_client *c, const char *code, char *why,
 	return bench_apply(c, &op, 0, why, cap);
 }
 
+/* Creates a fresh programme BENCH-NNNNNNNNN on c as env's. 0 or -1. */
+static int bench_env_programme_on(bench_env *env, tamwil_client *c, char *why,
+				  size_t cap)
+{
+	snprintf(env->programme, sizeof(env->programme), "BENCH-%09u",
+		 (unsigned)randombytes_uniform(1000000000));
+	return bench_programme(c, env->programme, why, cap);
+}
+
 /* Regions and the three principals of client thread i. */
 static int bench_setup_one(tamwil_client *admin, bench_principal *p, int i,
 			   char *why, size_t cap)
@@ -251,9 +260,7 @@ int bench_env_setup(bench_env *env, const keyfile_secret *admin, int nclients,
 		goto out;
 	snprintf(env->server_version, sizeof(env->server_version), "%s",
 		 tamwil_client_server_version(c));
-	snprintf(env->programme, sizeof(env->programme), "BENCH-%06u",
-		 (unsigned)randombytes_uniform(1000000));
-	if (bench_programme(c, env->programme, why, cap) != 0)
+	if (bench_env_programme_on(env, c, why, cap) != 0)
 		goto out;
 	for (int i = 0; i < nclients; i++) {
 		if (bench_setup_one(c, &env->p[i], i, why, cap) != 0)
@@ -265,6 +272,19 @@ out:
 	tamwil_client_close(c);
 	if (rc != 0)
 		bench_env_free(env);
+	return rc;
+}
+
+int bench_env_programme(bench_env *env, const keyfile_secret *admin, char *why,
+			size_t cap)
+{
+	tamwil_client *c;
+	int rc;
+
+	if (bench_open(env, admin, &c, why, cap) != 0)
+		return -1;
+	rc = bench_env_programme_on(env, c, why, cap);
+	tamwil_client_close(c);
 	return rc;
 }
 

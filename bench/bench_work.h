@@ -30,7 +30,7 @@ typedef struct bench_env {
 	char server[300];	 /* "host:port" */
 	keyfile_public spub;	 /* the server's public key file */
 	char server_version[64]; /* from its hello */
-	char programme[20];	 /* created for this benchmark */
+	char programme[20];	 /* the one submissions go to */
 	int nprincipals;
 	bench_principal *p; /* nprincipals of them */
 } bench_env;
@@ -39,13 +39,20 @@ typedef struct bench_env {
  * Connects as admin and prepares env for up to nclients client threads:
  * regions BNAA, BNAB, ... (kept when they exist), a coordinator,
  * an approver and a treasurer for each thread (fresh keys, so maker-
- * checker never refuses), and a programme BENCH-NNNNNN in MAD with an
+ * checker never refuses), and a programme BENCH-NNNNNNNNN in MAD with an
  * envelope of ten thousand billion and a ceiling of 100 000,00. env's
  * server and spub must be set. 0, or -1 with a sentence in why (env is
  * then released).
  */
 int bench_env_setup(bench_env *env, const keyfile_secret *admin, int nclients,
 		    char *why, size_t cap);
+
+/*
+ * Creates another such programme as admin and makes it env's: later runs
+ * submit to it. 0, or -1 with a sentence in why.
+ */
+int bench_env_programme(bench_env *env, const keyfile_secret *admin, char *why,
+			size_t cap);
 
 /* Wipes the keys and frees env->p. */
 void bench_env_free(bench_env *env);

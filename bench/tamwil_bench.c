@@ -27,7 +27,9 @@
  * references a year, which bounds --prefill.
  */
 #define BENCH_PREFILL_CLIENTS 16
-#define BENCH_PREFILL_MAX     (BENCH_PREFILL_CLIENTS * 999000L)
+/* Applications --prefill puts in one programme before opening another. */
+#define BENCH_PREFILL_CHUNK 10000L
+#define BENCH_PREFILL_MAX   (BENCH_PREFILL_CLIENTS * 999000L)
 
 static const char bench_usage[] =
     "usage: tamwil-bench [-w WORKLOADS] [-c CLIENTS] [-d SECONDS | -n OPS]\n"
@@ -440,8 +442,12 @@ static int bench_connect_setup(const bench_opts *o, bench_daemon *d,
 	return 0;
 }
 
-/* Fills the database up to o->prefill applications. */
-static int bench_prefill(const bench_opts *o, const bench_env *env,
+/*
+ * Fills the database up to o->prefill applications, in programmes of
+ * BENCH_PREFILL_CHUNK applications (a database of a million holds many
+ * programmes), then gives the measurements a fresh programme of their own.
+ */
+static int bench_prefill(const bench_opts *o, bench_env *env,
 			 const keyfile_secret *admin, bench_report *r,
 			 char *why, size_t cap)
 {
@@ -454,13 +460,20 @@ static int bench_prefill(const bench_opts *o, const bench_env *env,
 		return 0;
 	s.kind = BENCH_SUBMIT;
 	s.clients = BENCH_PREFILL_CLIENTS;
-	s.count = o->prefill - (long)r->applications;
 	s.sign_inline = 1;
-	if (bench_run(env, &s, &res, why, cap) != 0)
-		return -1;
-	r->prefilled = res.ops;
-	r->prefill_seconds = res.seconds;
-	r->prefill_errors = res.errors;
+	for (long left = o->prefill - (long)r->applications; left > 0;
+	     left -= s.count) {
+		s.count =
+		    left < BENCH_PREFILL_CHUNK ? left : BENCH_PREFILL_CHUNK;
+		if (bench_run(env, &s, &res, why, cap) != 0)
+			return -1;
+		r->prefilled += res.ops;
+		r->prefill_seconds += res.seconds;
+		r->prefill_errors += res.errors;
+		if (res.errors > 0 ||
+		    bench_env_programme(env, admin, why, cap) != 0)
+			break;
+	}
 	return bench_env_count(env, admin, &r->applications, why, cap);
 }
 
