@@ -87,8 +87,9 @@ static void bench_sleep_ms(int ms)
 
 /*
  * Forks and runs argv with stdin from /dev/null and stdout and stderr
- * appended to log. The child gets SIGTERM when the benchmark dies, so an
- * interrupted run leaves no daemon behind. Returns the child's pid, or -1.
+ * appended to log, and no signal blocked. The child gets SIGTERM when the
+ * benchmark dies, so even a killed run leaves no daemon behind. Returns
+ * the child's pid, or -1.
  */
 static pid_t bench_spawn(const char *const argv[], const char *log)
 {
@@ -100,8 +101,12 @@ static pid_t bench_spawn(const char *const argv[], const char *log)
 	pid = fork();
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY);
+		sigset_t none;
 
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+		/* The benchmark blocks the signals the daemon stops on. */
+		sigemptyset(&none);
+		if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 ||
+		    prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
 		    getppid() != parent)
 			_exit(127);
 		if (in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 ||

@@ -5,7 +5,9 @@
  * the refusals of its command line. It checks the JSON parses and every
  * count is what was asked; it measures nothing.
  */
+#include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -233,6 +235,85 @@ static void test_given_server(void **state)
 	assert_int_equal(h_tmpdir_remove(dir), 0);
 }
 
+/*
+ * The log of the daemon a benchmark started under TMPDIR dir, once it
+ * says it listens, into log; 0, or -1 when there is none (yet).
+ */
+static int smoke_daemon_log(const char *dir, char *log, size_t cap)
+{
+	char text[4096];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	size_t len;
+	int rc = -1;
+
+	if (d == NULL)
+		return -1;
+	while (rc != 0 && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "tamwil-bench.", 13) != 0 ||
+		    snprintf(log, cap, "%s/%s/tamwild.log", dir, e->d_name) >=
+			(int)cap)
+			continue;
+		if (h_read_file(log, 0, text, sizeof(text), &len) == 0 &&
+		    strstr(text, "listening on") != NULL)
+			rc = 0;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* 1 when dir holds nothing but "." and "..". */
+static int smoke_empty(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int empty = 1;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/*
+ * SIGTERM in the middle of a run: the benchmark stops its daemon, removes
+ * its temporary folder, says it was interrupted and exits 128 + 15.
+ */
+static void test_interrupted(void **state)
+{
+	char dir[H_PATH_MAX], env[H_PATH_MAX + 8], log[H_PATH_MAX];
+	const char *argv[] = {smoke_bench(), "-w", "submit", "-c",
+			      "1",	     "-d", "60",     NULL};
+	const char *envv[] = {env, NULL};
+	int64_t deadline = h_now_ms() + 20000;
+	h_result *r = calloc(1, sizeof(*r));
+	h_proc p;
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(h_tmpdir_create(dir, sizeof(dir)), 0);
+	snprintf(env, sizeof(env), "TMPDIR=%s", dir);
+	assert_int_equal(h_spawn(&p, argv, envv), 0);
+	while (smoke_daemon_log(dir, log, sizeof(log)) != 0 &&
+	       h_now_ms() < deadline)
+		h_sleep_ms(50);
+	h_sleep_ms(500);
+	assert_int_equal(kill(p.pid, SIGTERM), 0);
+	assert_int_equal(h_collect(&p, h_now_ms() + 20000, r), 0);
+	if (!r->exited || r->status != 128 + SIGTERM ||
+	    strstr(r->err, "tamwil-bench: interrupted") == NULL ||
+	    !smoke_empty(dir)) {
+		h_result_print(r, "tamwil-bench");
+		free(r);
+		H_FAIL("SIGTERM did not stop the benchmark cleanly");
+	}
+	free(r);
+	assert_int_equal(h_tmpdir_remove(dir), 0);
+}
+
 /* Runs the benchmark with args; checks exit status and a stderr line. */
 static void smoke_refused(int status, const char *message, ...)
 {
@@ -314,6 +395,7 @@ int main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_every_workload),
 	    cmocka_unit_test(test_given_server),
+	    cmocka_unit_test(test_interrupted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,10 +576,56 @@ out:
 	return rc;
 }
 
+/*
+ * SIGINT and SIGTERM are blocked in every thread and taken by one thread
+ * that stops the daemon, removes the temporary folder and exits, so an
+ * interrupted run leaves nothing behind.
+ */
+typedef struct bench_watch {
+	bench_daemon *d;
+	sigset_t set;
+	pthread_t thread;
+} bench_watch;
+
+static void *bench_watch_thread(void *arg)
+{
+	bench_watch *w = arg;
+	int sig;
+
+	if (sigwait(&w->set, &sig) != 0)
+		return NULL;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	bench_daemon_stop(w->d);
+	fprintf(stderr, "tamwil-bench: interrupted\n");
+	_exit(128 + sig);
+}
+
+/* Blocks the two signals and starts the thread that takes them. 0 or -1. */
+static int bench_watch_start(bench_watch *w, bench_daemon *d)
+{
+	w->d = d;
+	sigemptyset(&w->set);
+	sigaddset(&w->set, SIGINT);
+	sigaddset(&w->set, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &w->set, NULL) != 0)
+		return -1;
+	return pthread_create(&w->thread, NULL, bench_watch_thread, w) == 0
+		   ? 0
+		   : -1;
+}
+
+/* Ends the watching thread (unless a signal already ends the process). */
+static void bench_watch_stop(bench_watch *w)
+{
+	pthread_cancel(w->thread);
+	pthread_join(w->thread, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static bench_report r;
 	bench_daemon d = {0};
+	bench_watch watch;
 	bench_opts o;
 	char why[BENCH_ERR_MAX] = "";
 	long errors = 0;
@@ -588,8 +636,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tamwil-bench: libsodium cannot start\n");
 		return 1;
 	}
+	if (bench_watch_start(&watch, &d) != 0) {
+		fprintf(stderr, "tamwil-bench: cannot watch for signals\n");
+		return 1;
+	}
 	r.cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	rc = bench_main(&o, &d, &r, why, sizeof(why));
+	bench_watch_stop(&watch);
 	bench_daemon_stop(&d);
 	if (rc != 0) {
 		fprintf(stderr, "tamwil-bench: %s\n", why);
