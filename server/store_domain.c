@@ -45,18 +45,25 @@ static const char *const domain_sql[STMT_COUNT] = {
      * year is its UTC year.
      */
     [STMT_APPLICATION_ADD] =
-	"WITH y(year) AS"
-	"  (SELECT CAST(strftime('%Y', ?2, 'unixepoch') AS INTEGER)),"
-	" n(seq) AS (SELECT coalesce(max(a.seq), 0) + 1"
-	"  FROM applications a, y WHERE a.region_id = ?1 AND a.year = y.year)"
-	" INSERT INTO applications(reference, region_id, programme_id,"
-	" beneficiary_id, year, seq, state, sex, birth_year, category, sector,"
-	" activity, requested, contribution, formula, submitted_by,"
-	" submitted_at)"
-	" SELECT r.code || printf('-%04d-%06d', y.year, n.seq), r.id, ?3, ?4,"
-	" y.year, n.seq, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2"
-	" FROM regions r, y, n WHERE r.id = ?1"
-	" RETURNING id, reference",
+	/*
+	 * The next number of the region and year: max() over the
+	 * (region_id, year, seq) index with both fixed, one seek however
+	 * many applications there are (a join on y would scan them).
+	 */
+    "WITH y(year) AS"
+    "  (SELECT CAST(strftime('%Y', ?2, 'unixepoch') AS INTEGER)),"
+    " n(seq) AS (SELECT coalesce((SELECT max(a.seq) FROM applications a"
+    "  WHERE a.region_id = ?1"
+    "  AND a.year = CAST(strftime('%Y', ?2, 'unixepoch') AS INTEGER)),"
+    "  0) + 1)"
+    " INSERT INTO applications(reference, region_id, programme_id,"
+    " beneficiary_id, year, seq, state, sex, birth_year, category, sector,"
+    " activity, requested, contribution, formula, submitted_by,"
+    " submitted_at)"
+    " SELECT r.code || printf('-%04d-%06d', y.year, n.seq), r.id, ?3, ?4,"
+    " y.year, n.seq, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2"
+    " FROM regions r, y, n WHERE r.id = ?1"
+    " RETURNING id, reference",
     [STMT_APPLICATION_GET] = STORE_APPLICATION_SELECT "WHERE a.reference = ?1",
     [STMT_APPLICATION_UPDATE] =
 	"UPDATE applications SET state = ?2, granted = ?3, disbursed = ?4,"

@@ -1,6 +1,6 @@
 /*
- * Schema migrations of the Tamwil database, oldest first. Each string runs
- * inside one transaction together with the user_version bump.
+ * Schema migrations of the Tamwil database, oldest first. An upgrade runs
+ * every one it needs in one transaction, with the user_version bump.
  */
 #include "store_schema.h"
 
@@ -203,4 +203,10 @@ const char *const store_schema_migrations[STORE_SCHEMA_VERSION] = {
     "  kind TEXT NOT NULL,"
     "  reason TEXT NOT NULL"
     ") STRICT;",
+    /*
+     * 4: a programme's beneficiaries are counted from this index alone,
+     * over its approved applications only, on every decision.
+     */
+    "CREATE INDEX applications_programme_state"
+    "  ON applications(programme_id, state);",
 };
