@@ -511,8 +511,8 @@ static const struct programme *find_programme(const struct import *x,
 
 /*
  * Keeps programme code with currency (a valid one, or "" for one never
- * learnt); codes too long for a programme are left out (no row can name
- * them). 0, or -1 when memory runs out.
+ * learnt); codes longer than head office keeps are left out, as absent.
+ * 0, or -1 when memory runs out.
  */
 static int keep_programme(struct import *x, const char *code,
 			  const char *currency)
@@ -537,12 +537,16 @@ static int keep_programme(struct import *x, const char *code,
 	return 0;
 }
 
-/* cli_ops_programmes() callback: keeps each programme listed. */
+/*
+ * cli_ops_programmes() callback: keeps each programme listed with a
+ * currency this tamwil knows (the others are as good as absent).
+ */
 static int listed(void *arg, const char *code, const char *currency)
 {
 	struct import *x = arg;
 
-	if (keep_programme(x, code, currency) == 0)
+	if (!money_currency_valid(currency) ||
+	    keep_programme(x, code, currency) == 0)
 		return 0;
 	x->no_memory = 1;
 	return 1;
