@@ -5,8 +5,9 @@
  * 10 are bad, checked, refused as a whole, sent with --continue; head
  * office's refusal of one row leaving the others; head office stopped
  * before or during an import, the rows waiting in the outbox until
- * tamwil sync applies each once; setup writing the file whoami then
- * reads; and `tamwil CMD --help` for every command.
+ * tamwil sync applies each once; the import killed, or without an
+ * outbox; setup writing the file whoami then reads; and `tamwil CMD
+ * --help` for every command.
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder (state, logs) for a look.
  */
@@ -28,6 +29,8 @@
 
 #include "harness.h"
 #include "harness_domain.h"
+#include "keyfile.h"
+#include "tamwil-outbox.h"
 
 #define RUN_MS	    30000
 #define IMPORT_MS   240000
@@ -794,6 +797,48 @@ static void test_import_killed(void **state)
 	assert_int_equal(applications(f, NULL), accepted + waiting);
 }
 
+/*
+ * The coordinator's outbox cannot be opened (a folder stands where its
+ * file goes): no row can be queued, so none is sent, and the summary says
+ * which and from which line to import again.
+ */
+static void test_import_outbox_broken(void **state)
+{
+	struct fixture *f = *state;
+	char sheet[H_PATH_MAX], dir[H_PATH_MAX + 32], path[2 * H_PATH_MAX];
+	char sfp[KEYFILE_FINGERPRINT_LEN], pfp[KEYFILE_FINGERPRINT_LEN];
+	keyfile_public server;
+	keyfile_secret key;
+
+	if (keyfile_read_public(f->server_pub, &server) != 0 ||
+	    keyfile_read_secret(f->coord_key, NULL, &key) != 0)
+		H_FAIL("cannot read the keys");
+	keyfile_fingerprint(server.noise_pk, server.sign_pk, sfp);
+	keyfile_fingerprint(key.noise_pk, key.sign_pk, pfp);
+	sodium_memzero(&key, sizeof(key));
+	snprintf(dir, sizeof(dir), "%s/.local/state/tamwil", f->dir);
+	if (tamwil_outbox_path(dir, sfp, pfp, path, sizeof(path)) != 0 ||
+	    h_path(sheet, sizeof(sheet), f->dir, "sans-outbox.csv") != 0)
+		H_FAIL("path too long");
+	TAMWIL(f, f->coord_key, 0, "whoami"); /* makes the state folder */
+	expect_status(f, 0);
+	if (mkdir(path, 0700) != 0)
+		H_FAIL("cannot make a folder at %s", path);
+	write_small_sheet(sheet, "BRK", 3);
+
+	TAMWIL(f, f->coord_key, 0, "import", sheet);
+	expect_status(f, 1);
+	expect_contains(f, f->r.out, "applied 0 applications");
+	expect_contains(f, f->r.out, "3 good rows not sent: ");
+	expect_contains(f, f->r.out,
+			"; import again a file of the rows from line 2 on");
+	if (strstr(f->r.out, "queued") != NULL)
+		fail_last(f, "nothing can be queued without an outbox");
+	assert_int_equal(applications(f, NULL), 0);
+	if (rmdir(path) != 0)
+		H_FAIL("cannot remove %s", path);
+}
+
 /* Head office refuses a row (over the ceiling): the others go in. */
 static void test_import_refusal_per_row(void **state)
 {
@@ -1038,6 +1083,7 @@ int main(void)
 	    T(test_import_connection_lost),
 	    T(test_import_offline),
 	    T(test_import_killed),
+	    T(test_import_outbox_broken),
 	    T(test_setup),
 	    T(test_lists_for_scripts),
 	};
