@@ -116,81 +116,116 @@ static int print_accepted(const tamwil_outbox_entry *e, enum cli_format f,
 	return print_result_text(&res, p);
 }
 
-/* tamwil_outbox_fn of cli_ops_apply(): says what waited before it. */
-static int sent_before(void *arg, const tamwil_outbox_entry *e, size_t done,
+int cli_ops_tell_first(void *arg, const tamwil_outbox_entry *e, size_t done,
 		       size_t total)
 {
-	const int64_t *mine = arg;
 	char text[TAMWIL_OUTBOX_LABEL_MAX + TAMWIL_ERROR_MAX + 128];
 
+	(void)arg;
 	(void)done;
 	(void)total;
-	if (e->id != *mine)
-		fprintf(stderr, "tamwil: sent first, as it waited: %s\n",
-			cli_outbox_text(e, text, sizeof(text)));
+	fprintf(stderr, "tamwil: sent first, as it waited: %s\n",
+		cli_outbox_text(e, text, sizeof(text)));
 	return 0;
 }
 
-/*
- * Sends what waits in ob, entry id (just queued) last, and shows id's
- * fate; an exit status.
- */
-static int send_queued(tamwil_client *c, tamwil_outbox *ob, int64_t id,
-		       enum cli_format f, const struct cli_op_print *p)
-{
-	tamwil_outbox_entry *e = malloc(sizeof(*e));
-	tamwil_error err, why;
-	int rc, sync;
+/* What cli_ops_send() hands its sync: the caller's told, and op's id. */
+struct told_before {
+	tamwil_outbox_fn told;
+	void *arg;
+	int64_t mine;
+};
 
-	if (e == NULL)
-		return cli_fail("out of memory");
-	sync = tamwil_outbox_sync(ob, c, sent_before, &id, NULL, &why);
-	if (tamwil_outbox_get(ob, id, e, &err) != TAMWIL_OK) {
-		rc = cli_fail_status(&err);
-	} else if (e->status == TAMWIL_OUTBOX_ACCEPTED) {
-		rc = print_accepted(e, f, p);
-	} else if (e->status == TAMWIL_OUTBOX_REFUSED) {
+/* tamwil_outbox_fn of cli_ops_send(): passes on all but op's own entry. */
+static int before_mine(void *arg, const tamwil_outbox_entry *e, size_t done,
+		       size_t total)
+{
+	const struct told_before *t = arg;
+
+	if (e->id == t->mine || t->told == NULL)
+		return 0;
+	return t->told(t->arg, e, done, total);
+}
+
+int cli_ops_send(tamwil_client *c, Tamwil__V1__Operation *op, int send,
+		 tamwil_outbox_fn told, void *arg, struct cli_ops_sent *s,
+		 tamwil_error *err)
+{
+	struct told_before t = {told, arg, 0};
+	uint8_t sig[SIGNOP_SIGLEN];
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->sync = TAMWIL_OK;
+	/* Write-ahead: on disk before it first leaves. */
+	if ((rc = tamwil_client_outbox(c, &s->ob, err)) != TAMWIL_OK ||
+	    (rc = tamwil_client_sign(c, op, &bytes, &len, sig, err)) !=
+		TAMWIL_OK)
+		return rc;
+	rc = tamwil_outbox_add(s->ob, bytes, len, sig, &s->id, err);
+	free(bytes);
+	if (rc != TAMWIL_OK)
+		return rc;
+	t.mine = s->id;
+	if (send)
+		s->sync = tamwil_outbox_sync(s->ob, c, before_mine, &t, NULL,
+					     &s->why);
+	return tamwil_outbox_get(s->ob, s->id, &s->e, err);
+}
+
+int cli_ops_waits(const struct cli_ops_sent *s)
+{
+	return s->e.status == TAMWIL_OUTBOX_WAITING &&
+	       (tamwil_outbox_link_down(s->sync) ||
+		s->sync == TAMWIL_ERR_REFUSED);
+}
+
+/* Shows what became of s's entry (cli_ops_apply()); an exit status. */
+static int show_sent(const struct cli_ops_sent *s, enum cli_format f,
+		     const struct cli_op_print *p)
+{
+	tamwil_error err;
+	int rc;
+
+	if (s->e.status == TAMWIL_OUTBOX_ACCEPTED)
+		return print_accepted(&s->e, f, p);
+	if (s->e.status == TAMWIL_OUTBOX_REFUSED) {
 		err.status = TAMWIL_ERR_REFUSED;
-		err.code = e->code;
-		snprintf(err.message, sizeof(err.message), "%s", e->reason);
-		rc = cli_fail_status(&err);
-	} else {
-		rc = cli_fail_status(sync != TAMWIL_OK ? &why : &err);
-		if (sync == TAMWIL_OK || tamwil_outbox_link_down(sync) ||
-		    sync == TAMWIL_ERR_REFUSED) {
-			/* Scripts learn which entry waits. */
-			if (f == CLI_JSON)
-				cli_json_print(cli_outbox_json(e));
-			rc = cli_outbox_queued(ob);
-		} else
-			fputs("tamwil: the operation stays in the outbox: "
-			      "tamwil sync sends it again\n",
-			      stderr);
+		err.code = s->e.code;
+		snprintf(err.message, sizeof(err.message), "%s", s->e.reason);
+		return cli_fail_status(&err);
 	}
-	free(e);
+	rc = s->sync != TAMWIL_OK ? cli_fail_status(&s->why) : CLI_EXIT_FAIL;
+	if (s->sync == TAMWIL_OK || cli_ops_waits(s)) {
+		/* Scripts learn which entry waits. */
+		if (f == CLI_JSON)
+			cli_json_print(cli_outbox_json(&s->e));
+		return cli_outbox_queued(s->ob);
+	}
+	fputs("tamwil: the operation stays in the outbox: tamwil sync sends "
+	      "it again\n",
+	      stderr);
 	return rc;
 }
 
 int cli_ops_apply(tamwil_client *c, Tamwil__V1__Operation *op,
 		  enum cli_format f, const struct cli_op_print *p)
 {
-	uint8_t sig[SIGNOP_SIGLEN];
-	uint8_t *bytes = NULL;
-	tamwil_outbox *ob;
+	struct cli_ops_sent *s = malloc(sizeof(*s));
 	tamwil_error err;
-	size_t len = 0;
-	int64_t id = 0;
 	int rc;
 
-	/* Write-ahead: on disk before it first leaves. */
-	if (tamwil_client_outbox(c, &ob, &err) != TAMWIL_OK ||
-	    tamwil_client_sign(c, op, &bytes, &len, sig, &err) != TAMWIL_OK)
-		return cli_fail_status(&err);
-	rc = tamwil_outbox_add(ob, bytes, len, sig, &id, &err);
-	free(bytes);
-	if (rc != TAMWIL_OK)
-		return cli_fail_status(&err);
-	return send_queued(c, ob, id, f, p);
+	if (s == NULL)
+		return cli_fail("out of memory");
+	if (cli_ops_send(c, op, 1, cli_ops_tell_first, NULL, s, &err) !=
+	    TAMWIL_OK)
+		rc = cli_fail_status(&err);
+	else
+		rc = show_sent(s, f, p);
+	free(s);
+	return rc;
 }
 
 /* ---- currencies --------------------------------------------------------- */
@@ -228,6 +263,18 @@ int cli_ops_recall(tamwil_client *c, const char *topic, const char *key,
 		   : 1;
 }
 
+int cli_ops_recall_currency(tamwil_client *c, const char *topic,
+			    const char *key, char cur[4])
+{
+	char v[TAMWIL_OUTBOX_VALUE_MAX];
+
+	if (cli_ops_recall(c, topic, key, v, sizeof(v)) != 0 ||
+	    !money_currency_valid(v))
+		return 1;
+	memcpy(cur, v, 4);
+	return 0;
+}
+
 /*
  * Offline: the currency of `what` (topic "programme" or "application",
  * key) as this office learnt it, into cur. -1 when known, else an exit
@@ -236,13 +283,8 @@ int cli_ops_recall(tamwil_client *c, const char *topic, const char *key,
 static int offline_currency(tamwil_client *c, const char *topic,
 			    const char *key, char cur[4])
 {
-	char v[TAMWIL_OUTBOX_VALUE_MAX];
-
-	if (cli_ops_recall(c, topic, key, v, sizeof(v)) == 0 &&
-	    money_currency_valid(v)) {
-		memcpy(cur, v, 4);
+	if (cli_ops_recall_currency(c, topic, key, cur) == 0)
 		return -1;
-	}
 	return cli_fail("head office cannot be reached, and this office has "
 			"not yet learnt the currency of %s %s: give it with "
 			"--currency (MAD, DZD, ...) and the operation will "
@@ -250,24 +292,22 @@ static int offline_currency(tamwil_client *c, const char *topic,
 			topic, key);
 }
 
-int cli_ops_programme_currency(tamwil_client *c, const char *code, char cur[4])
+int cli_ops_programmes(tamwil_client *c,
+		       int (*each)(void *arg, const char *code,
+				   const char *currency),
+		       void *arg, tamwil_error *err)
 {
 	Tamwil__V1__Request req = TAMWIL__V1__REQUEST__INIT;
 	Tamwil__V1__ListProgrammesRequest body =
 	    TAMWIL__V1__LIST_PROGRAMMES_REQUEST__INIT;
 	Tamwil__V1__Response *resp = NULL;
 	const Tamwil__V1__ProgrammeList *list;
-	tamwil_error err;
-	int rc = -2;
+	int rc;
 
-	if (!tamwil_client_online(c))
-		return offline_currency(c, "programme", code, cur);
 	req.body_case = TAMWIL__V1__REQUEST__BODY_LIST_PROGRAMMES;
 	req.list_programmes = &body;
-	if (tamwil_client_call(c, &req, &resp, &err) != TAMWIL_OK)
-		return tamwil_outbox_link_down(err.status)
-			   ? offline_currency(c, "programme", code, cur)
-			   : cli_fail_status(&err);
+	if ((rc = tamwil_client_call(c, &req, &resp, err)) != TAMWIL_OK)
+		return rc;
 	list = resp->programmes;
 	for (size_t i = 0; list != NULL && i < list->n_programmes; i++) {
 		const Tamwil__V1__Programme *p = list->programmes[i];
@@ -275,12 +315,48 @@ int cli_ops_programme_currency(tamwil_client *c, const char *code, char cur[4])
 
 		if (money_currency_valid(currency))
 			cli_ops_learn(c, "programme", p->code, currency);
-		if (rc == -2 && strcmp(p->code, code) == 0)
-			rc = take_currency(currency, "the programme", cur);
+	}
+	for (size_t i = 0; list != NULL && i < list->n_programmes; i++) {
+		const Tamwil__V1__Programme *p = list->programmes[i];
+
+		if (each(arg, p->code, cli_money_currency(p->envelope)) != 0)
+			break;
 	}
 	tamwil__v1__response__free_unpacked(resp, NULL);
-	if (rc != -2)
-		return rc;
+	return TAMWIL_OK;
+}
+
+/* What cli_ops_programme_currency() looks for, and what it found. */
+struct wanted {
+	const char *code;
+	char *cur;
+	int rc; /* -2 until found */
+};
+
+/* cli_ops_programmes() callback: stops at the wanted programme. */
+static int match_programme(void *arg, const char *code, const char *currency)
+{
+	struct wanted *w = arg;
+
+	if (strcmp(code, w->code) != 0)
+		return 0;
+	w->rc = take_currency(currency, "the programme", w->cur);
+	return 1;
+}
+
+int cli_ops_programme_currency(tamwil_client *c, const char *code, char cur[4])
+{
+	struct wanted w = {code, cur, -2};
+	tamwil_error err;
+
+	if (!tamwil_client_online(c))
+		return offline_currency(c, "programme", code, cur);
+	if (cli_ops_programmes(c, match_programme, &w, &err) != TAMWIL_OK)
+		return tamwil_outbox_link_down(err.status)
+			   ? offline_currency(c, "programme", code, cur)
+			   : cli_fail_status(&err);
+	if (w.rc != -2)
+		return w.rc;
 	/* Head office's own list says so: the refusal it would give. */
 	err.status = TAMWIL_ERR_REFUSED;
 	err.code = TAMWIL__V1__ERROR_CODE__ERROR_UNKNOWN_PROGRAMME;

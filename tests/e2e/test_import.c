@@ -3,12 +3,16 @@
  * through a real tamwild on 127.0.0.1 and real tamwil processes: a
  * spreadsheet of 1 000 rows (byte order mark, ';', Arabic names) of which
  * 10 are bad, checked, refused as a whole, sent with --continue; head
- * office's refusal of one row leaving the others; setup writing the file
- * whoami then reads; and `tamwil CMD --help` for every command.
+ * office's refusal of one row leaving the others; head office stopped
+ * before or during an import, the rows waiting in the outbox until
+ * tamwil sync applies each once; the import killed, or without an
+ * outbox; setup writing the file whoami then reads; and `tamwil CMD
+ * --help` for every command.
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder (state, logs) for a look.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,16 +29,23 @@
 
 #include "harness.h"
 #include "harness_domain.h"
+#include "keyfile.h"
+#include "tamwil-outbox.h"
 
 #define RUN_MS	  30000
 #define IMPORT_MS 240000
 #define ROWS	  1000
 #define N_BAD	  10
+/* The sheet head office is stopped in, or the import killed, part-way. */
+#define CUT_ROWS    200
+#define CUT_GOOD    (CUT_ROWS - 3) /* the bad rows of lines 17, 58 and 120 */
+#define EXIT_QUEUED 75
 
 struct fixture {
 	char dir[H_PATH_MAX];
 	char home[H_PATH_MAX + 8];
-	const char *env[3]; /* HOME in the temp dir, no TAMWIL_CONFIG */
+	/* HOME in the temp dir, no TAMWIL_CONFIG nor XDG_STATE_HOME */
+	const char *env[4];
 	char admin_key[H_PATH_MAX], admin_pub[H_PATH_MAX];
 	char coord_key[H_PATH_MAX], coord_pub[H_PATH_MAX];
 	char state[H_PATH_MAX], server_pub[H_PATH_MAX], log[H_PATH_MAX];
@@ -151,6 +162,15 @@ static void run_tamwild(struct fixture *f, const char *const args[])
 	expect_status(f, 0);
 }
 
+/* Starts head office on its state (again), on a fresh port; 0 or -1. */
+static int start_daemon(struct fixture *f)
+{
+	if (h_daemon_start(&f->d, f->state, f->log, NULL, f->env) != 0)
+		return -1;
+	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
+	return 0;
+}
+
 /*
  * A fresh head office: region LAG, a coordinator of it, and programme
  * INDH in MAD (ceiling 50 000,00).
@@ -169,10 +189,8 @@ static int world_setup(void **state)
 	h_tmpdir_remove(f->state);
 	run_tamwild(f, init);
 	run_tamwild(f, pubkey);
-	if (h_write_file(f->server_pub, f->r.out) != 0 ||
-	    h_daemon_start(&f->d, f->state, f->log, NULL, f->env) != 0)
+	if (h_write_file(f->server_pub, f->r.out) != 0 || start_daemon(f) != 0)
 		return -1;
-	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
 	TAMWIL(f, f->admin_key, 0, "region", "add", "LAG",
 	       "Laâyoune-Sakia El Hamra");
 	expect_status(f, 0);
@@ -220,7 +238,8 @@ static int group_setup(void **state)
 	snprintf(f->home, sizeof(f->home), "HOME=%s", f->dir);
 	f->env[0] = f->home;
 	f->env[1] = "TAMWIL_CONFIG";
-	f->env[2] = NULL;
+	f->env[2] = "XDG_STATE_HOME";
+	f->env[3] = NULL;
 	if (h_keygen(f->dir, "admin", f->env, f->admin_key, f->admin_pub) !=
 		0 ||
 	    h_keygen(f->dir, "coord", f->env, f->coord_key, f->coord_pub) != 0)
@@ -294,10 +313,11 @@ static const char *const AR_LAST[] = {"\xd8\xa7\xd9\x84\xd8\xb9\xd9\x84\xd9"
 				      "\x8a"};
 
 /*
- * Writes the 1 000-row file (with a byte order mark, ';', CRLF, Arabic
- * names, French amounts and a quoted activity holding a ';') to path.
+ * Writes a file of rows rows (1 000: the whole list of bad rows), with a
+ * byte order mark, ';', CRLF, Arabic names, French amounts and a quoted
+ * activity holding a ';', to path.
  */
-static void write_sheet(struct fixture *f, const char *path)
+static void write_sheet(const char *path, int rows)
 {
 	FILE *out = fopen(path, "wb");
 	int b = 0;
@@ -307,7 +327,7 @@ static void write_sheet(struct fixture *f, const char *path)
 	fputs("\xEF\xBB\xBFprogramme;CIN;Nom complet;Sexe;Date de naissance;"
 	      "Catégorie;Secteur;Activité;Montant;Apport\r\n",
 	      out);
-	for (int line = 2; line <= ROWS + 1; line++) {
+	for (int line = 2; line <= rows + 1; line++) {
 		int i = line - 2;
 
 		if (b < N_BAD && BAD[b].line == line) {
@@ -323,7 +343,6 @@ static void write_sheet(struct fixture *f, const char *path)
 	}
 	if (fclose(out) != 0)
 		H_FAIL("cannot write %s", path);
-	(void)f;
 }
 
 /* Every bad row is reported on stderr, with its line. */
@@ -396,7 +415,7 @@ static void test_import_thousand_rows(void **state)
 
 	if (h_path(sheet, sizeof(sheet), f->dir, "beneficiaires.csv") != 0)
 		H_FAIL("path too long");
-	write_sheet(f, sheet);
+	write_sheet(sheet, ROWS);
 
 	/* --dry-run: every bad row said, nothing sent. */
 	TAMWIL(f, f->coord_key, 0, "import", "--dry-run", sheet);
@@ -424,6 +443,7 @@ static void test_import_thousand_rows(void **state)
 	applied = json_object_get(j, "applied");
 	assert_int_equal(json_array_size(applied), ROWS - N_BAD);
 	assert_int_equal(json_array_size(json_object_get(j, "refused")), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "queued")), 0);
 	assert_int_equal(json_array_size(json_object_get(j, "problems")),
 			 N_BAD);
 	n = applications(f, &listed);
@@ -433,8 +453,13 @@ static void test_import_thousand_rows(void **state)
 		const char *ref =
 		    json_string_value(json_object_get(a, "reference"));
 
+		int64_t entry = 0;
+
 		assert_non_null(ref);
 		assert_non_null(hd_json_find(listed, "reference", ref));
+		/* Each went through the outbox. */
+		assert_int_equal(hd_json_int(a, "outbox_entry", &entry), 0);
+		assert_true(entry > 0);
 	}
 	json_decref(listed);
 	json_decref(j);
@@ -443,57 +468,284 @@ static void test_import_thousand_rows(void **state)
 	expect_contains(f, f->r.out, "\xe2\x80\xa6"); /* cut to fit */
 }
 
+/* ---- head office out of reach ------------------------------------------- */
+
 /*
- * Head office stops in the middle of an import: the rows it acknowledged
- * are all there once it is back (the one in flight may be too), the rest
- * are reported as not sent, and the import says so.
+ * The coordinator's tamwil --json sync: every waiting row accepted, none
+ * refused, nothing left. Returns how many were accepted.
  */
-static void test_import_connection_lost(void **state)
+static int64_t sync_all(struct fixture *f)
+{
+	int64_t accepted = -1, refused = -1, waiting = -1;
+	json_t *j;
+
+	TAMWIL(f, f->coord_key, 1, "sync");
+	expect_status(f, 0);
+	j = hd_json_parse(f->r.out);
+	if (j == NULL || hd_json_int(j, "accepted", &accepted) != 0 ||
+	    hd_json_int(j, "refused", &refused) != 0 ||
+	    hd_json_int(j, "waiting", &waiting) != 0 || refused != 0 ||
+	    waiting != 0)
+		fail_last(f, "expected every waiting row accepted by sync");
+	json_decref(j);
+	return accepted;
+}
+
+/*
+ * tamwil outbox lists exactly the entries of the import's "queued" list,
+ * each a waiting submission.
+ */
+static void expect_waiting(struct fixture *f, json_t *queued)
+{
+	json_t *j, *entries;
+
+	TAMWIL(f, f->coord_key, 1, "outbox");
+	expect_status(f, 0);
+	j = hd_json_parse(f->r.out);
+	entries = json_object_get(j, "entries");
+	if (json_array_size(entries) != json_array_size(queued))
+		fail_last(f, "the outbox does not list every queued row");
+	for (size_t i = 0; i < json_array_size(queued); i++) {
+		int64_t want = 0, id = -1;
+		json_t *e = NULL;
+
+		if (hd_json_int(json_array_get(queued, i), "outbox_entry",
+				&want) != 0 ||
+		    want <= 0)
+			fail_last(f, "a queued row has no outbox entry");
+		for (size_t k = 0; k < json_array_size(entries); k++) {
+			e = json_array_get(entries, k);
+			if (hd_json_int(e, "id", &id) == 0 && id == want)
+				break;
+			e = NULL;
+		}
+		if (e == NULL ||
+		    strcmp(json_string_value(json_object_get(e, "status")),
+			   "waiting") != 0 ||
+		    strcmp(json_string_value(json_object_get(e, "kind")),
+			   "submit") != 0)
+			fail_last(f, "a queued row is not a waiting submission "
+				     "in the outbox");
+	}
+	json_decref(j);
+}
+
+/*
+ * Writes a sheet of n rows without a region column (national IDs
+ * PREFIX000 on) to path.
+ */
+static void write_small_sheet(const char *path, const char *prefix, int n)
+{
+	FILE *out = fopen(path, "w");
+
+	if (out == NULL)
+		H_FAIL("cannot write %s", path);
+	fputs("programme,national_id,name,sex,birth_date,category,sector,"
+	      "activity,amount\n",
+	      out);
+	for (int i = 0; i < n; i++)
+		fprintf(out,
+			"INDH,%s%03d,Nadia Berrada,F,1985-05-05,youth,"
+			"services,Salon,\"%d 000,00\"\n",
+			prefix, i, 10 + i);
+	if (fclose(out) != 0)
+		H_FAIL("cannot write %s", path);
+}
+
+/* The CSV summary holds n "queued" records, each with its outbox entry. */
+static void expect_csv_queued(struct fixture *f, size_t n)
+{
+	char why[256];
+	size_t seen = 0;
+	long status, entry;
+	hd_csv t;
+
+	if (hd_csv_parse(f->r.out, &t, why, sizeof(why)) != 0)
+		fail_last(f, why);
+	status = hd_csv_column(&t, "status");
+	entry = hd_csv_column(&t, "outbox_entry");
+	if (status < 0 || entry < 0)
+		fail_last(f, "the CSV summary lacks status or outbox_entry");
+	for (size_t r = 1; r < t.rows; r++) {
+		if (strcmp(hd_csv_cell(&t, r, (size_t)status), "queued") != 0)
+			continue;
+		if (atoll(hd_csv_cell(&t, r, (size_t)entry)) <= 0)
+			fail_last(f, "a queued record has no outbox entry");
+		seen++;
+	}
+	hd_csv_free(&t);
+	if (seen != n)
+		fail_last(f, "not every row is queued in the CSV summary");
+}
+
+/*
+ * Head office stopped before the import: without the programme's
+ * currency (never learnt) nothing is queued and the import says what to
+ * do; with --currency and --region every row waits in the outbox (75),
+ * and tamwil sync applies each once head office is back. Once the office
+ * has imported online, it knows the currency and its region, and an
+ * offline import needs neither.
+ */
+static void test_import_offline(void **state)
 {
 	struct fixture *f = *state;
+	char sheet[H_PATH_MAX];
+	json_t *j, *queued;
+
+	if (h_path(sheet, sizeof(sheet), f->dir, "hors-ligne.csv") != 0)
+		H_FAIL("path too long");
+	write_small_sheet(sheet, "OFF", 20);
+	h_daemon_kill(&f->d);
+
+	TAMWIL(f, f->coord_key, 0, "import", sheet);
+	expect_status(f, 1);
+	expect_contains(f, f->r.err, "cannot reach");
+	expect_contains(f, f->r.err,
+			"has not learnt the currency of programme INDH (20 "
+			"rows): give it with --currency CODE");
+	expect_contains(f, f->r.err,
+			"or run the import once head office can be reached");
+	TAMWIL(f, f->coord_key, 0, "outbox");
+	expect_status(f, 0);
+	expect_contains(f, f->r.out, "nothing waits for head office");
+
+	TAMWIL(f, f->coord_key, 0, "import", "--currency", "XYZ", sheet);
+	expect_status(f, 2);
+	expect_contains(f, f->r.err,
+			"--currency: 'XYZ' is not a currency Tamwil keeps");
+
+	TAMWIL(f, f->coord_key, 0, "import", "--currency", "MAD", sheet);
+	expect_status(f, 1);
+	expect_contains(f, f->r.err,
+			"line 2: region: empty, and this office has not "
+			"learnt your region (head office cannot be reached): "
+			"fill it in, or pass --region CODE");
+	expect_contains(f, f->r.out, "nothing sent");
+
+	TAMWIL(f, f->coord_key, 1, "import", "--currency", "MAD", "--region",
+	       "LAG", sheet);
+	expect_status(f, EXIT_QUEUED);
+	expect_contains(f, f->r.err,
+			"queued: 20 operations waiting for head office "
+			"(tamwil sync sends them)");
+	j = hd_json_parse(f->r.out);
+	if (j == NULL)
+		fail_last(f, "import --json is not JSON");
+	queued = json_object_get(j, "queued");
+	if (json_array_size(queued) != 20 ||
+	    json_array_size(json_object_get(j, "applied")) != 0 ||
+	    json_array_size(json_object_get(j, "not_sent")) != 0 ||
+	    strstr(json_string_value(json_object_get(j, "stopped")),
+		   "cannot reach") == NULL)
+		fail_last(f, "expected the 20 rows queued, and why");
+	expect_waiting(f, queued);
+	json_decref(j);
+
+	if (start_daemon(f) != 0)
+		H_FAIL("tamwild did not start again");
+	assert_int_equal(sync_all(f), 20);
+	assert_int_equal(applications(f, NULL), 20);
+
+	/* Online once: the programme's currency and the region are learnt. */
+	write_small_sheet(sheet, "ONL", 1);
+	TAMWIL(f, f->coord_key, 0, "import", sheet);
+	expect_status(f, 0);
+	expect_contains(f, f->r.out, "applied 1 application");
+	h_daemon_kill(&f->d);
+
+	write_small_sheet(sheet, "LRN", 3);
+	TAMWIL(f, f->coord_key, 0, "import", sheet);
+	expect_status(f, EXIT_QUEUED);
+	expect_contains(f, f->r.out, "applied 0 applications");
+	expect_contains(f, f->r.out,
+			"queued 3 rows in the outbox: cannot reach");
+	expect_contains(f, f->r.out,
+			"tamwil sync sends them once head office can be "
+			"reached");
+
+	/* A --currency other than the programme's is a bad row. */
+	write_small_sheet(sheet, "CSV", 2);
+	TAMWIL(f, f->coord_key, 0, "import", "--currency", "DZD", sheet);
+	expect_status(f, 1);
+	expect_contains(f, f->r.err,
+			"line 2: programme: programme INDH is in MAD, not DZD "
+			"as --currency says");
+	TAMWIL(f, f->coord_key, 0, "--csv", "import", sheet);
+	expect_status(f, EXIT_QUEUED);
+	expect_csv_queued(f, 2);
+
+	if (start_daemon(f) != 0)
+		H_FAIL("tamwild did not start again");
+	assert_int_equal(sync_all(f), 5);
+	assert_int_equal(applications(f, NULL), 20 + 1 + 3 + 2);
+}
+
+/*
+ * Writes a sheet of CUT_ROWS rows to DIR/name, starts the coordinator's
+ * "tamwil --json import --continue" of it in p, and returns once head
+ * office has applied its 50th row.
+ */
+static void import_until_50th(struct fixture *f, const char *name, h_proc *p)
+{
 	const char *const needles[] = {"applied submit_application", "-000050",
 				       NULL};
 	char sheet[H_PATH_MAX];
-	json_t *j, *applied, *listed;
-	size_t n_applied, n_unsent, n;
 	long from = h_file_size(f->log);
-	h_proc p;
 	hd_cmd c;
 
-	if (h_path(sheet, sizeof(sheet), f->dir, "coupure.csv") != 0)
+	if (h_path(sheet, sizeof(sheet), f->dir, name) != 0)
 		H_FAIL("path too long");
-	write_sheet(f, sheet);
+	write_sheet(sheet, CUT_ROWS);
 	base_cmd(f, &c, f->coord_key);
 	hd_cmd_add(&c, "--json");
 	hd_cmd_add(&c, "import");
 	hd_cmd_add(&c, "--continue");
 	hd_cmd_add(&c, sheet);
 	hd_cmd_text(&c, f->last, sizeof(f->last));
-	if (h_spawn(&p, c.argv, f->env) != 0)
+	if (h_spawn(p, c.argv, f->env) != 0)
 		H_FAIL("cannot run: %s", f->last);
 	if (h_log_wait(f->log, from < 0 ? 0 : from, needles, IMPORT_MS) != 0) {
-		hd_collect(&p, h_now_ms() + IMPORT_MS, &f->r);
+		hd_collect(p, h_now_ms() + IMPORT_MS, &f->r);
 		fail_last(f, "head office never applied the 50th row");
 	}
+}
+
+/*
+ * Head office stops in the middle of an import: the rows it acknowledged
+ * are all there once it is back (the one in flight may be too), the rest
+ * wait in the outbox (75), and tamwil sync brings head office to exactly
+ * the good rows, none twice.
+ */
+static void test_import_connection_lost(void **state)
+{
+	struct fixture *f = *state;
+	json_t *j, *applied, *queued, *listed;
+	size_t n_applied, n_queued, n;
+	h_proc p;
+
+	import_until_50th(f, "coupure.csv", &p);
 	h_daemon_kill(&f->d);
 	if (hd_collect(&p, h_now_ms() + IMPORT_MS, &f->r) != 0)
 		H_FAIL("cannot collect: %s", f->last);
-	expect_status(f, 1);
+	expect_status(f, EXIT_QUEUED);
+	expect_contains(f, f->r.err, "queued: ");
 	j = hd_json_parse(f->r.out);
 	if (j == NULL)
 		fail_last(f, "import --json is not JSON");
 	applied = json_object_get(j, "applied");
+	queued = json_object_get(j, "queued");
 	n_applied = json_array_size(applied);
-	n_unsent = json_array_size(json_object_get(j, "not_sent"));
-	if (n_applied < 49 || n_unsent == 0 ||
-	    n_applied + n_unsent != ROWS - N_BAD ||
+	n_queued = json_array_size(queued);
+	if (n_applied < 49 || n_queued == 0 ||
+	    json_array_size(json_object_get(j, "not_sent")) != 0 ||
+	    n_applied + n_queued != CUT_GOOD ||
 	    json_string_value(json_object_get(j, "stopped")) == NULL)
 		fail_last(f, "expected the rows before the stop applied, the "
-			     "others not sent, and why it stopped");
+			     "others queued, and why it stopped");
+	expect_waiting(f, queued);
 
-	if (h_daemon_start(&f->d, f->state, f->log, NULL, f->env) != 0)
+	if (start_daemon(f) != 0)
 		H_FAIL("tamwild did not start again");
-	snprintf(f->server, sizeof(f->server), "127.0.0.1:%d", f->d.port);
 	n = applications(f, &listed);
 	if (n < n_applied || n > n_applied + 1)
 		fail_last(f, "head office does not have exactly the rows it "
@@ -507,6 +759,87 @@ static void test_import_connection_lost(void **state)
 	}
 	json_decref(listed);
 	json_decref(j);
+
+	/* The one in flight, if applied, is answered as applied before. */
+	assert_int_equal(sync_all(f), n_queued);
+	assert_int_equal(applications(f, NULL), CUT_GOOD);
+}
+
+/*
+ * The import itself is killed (SIGKILL) mid-way: whatever reached the
+ * outbox is at head office once tamwil sync has run, each row once.
+ */
+static void test_import_killed(void **state)
+{
+	struct fixture *f = *state;
+	size_t accepted = 0, waiting = 0;
+	json_t *j, *entries;
+	h_proc p;
+
+	import_until_50th(f, "tue.csv", &p);
+	kill(p.pid, SIGKILL);
+	if (hd_collect(&p, h_now_ms() + IMPORT_MS, &f->r) != 0)
+		H_FAIL("cannot collect: %s", f->last);
+
+	TAMWIL(f, f->coord_key, 1, "outbox", "--all");
+	expect_status(f, 0);
+	j = hd_json_parse(f->r.out);
+	entries = json_object_get(j, "entries");
+	for (size_t i = 0; i < json_array_size(entries); i++) {
+		const char *st = json_string_value(
+		    json_object_get(json_array_get(entries, i), "status"));
+
+		accepted += st != NULL && strcmp(st, "accepted") == 0;
+		waiting += st != NULL && strcmp(st, "waiting") == 0;
+	}
+	json_decref(j);
+	if (accepted < 49 || accepted + waiting >= CUT_GOOD)
+		fail_last(f, "expected the rows sent before the kill in the "
+			     "outbox, and not the others");
+	assert_int_equal(sync_all(f), waiting);
+	assert_int_equal(applications(f, NULL), accepted + waiting);
+}
+
+/*
+ * The coordinator's outbox cannot be opened (a folder stands where its
+ * file goes): no row can be queued, so none is sent, and the summary says
+ * which and from which line to import again.
+ */
+static void test_import_outbox_broken(void **state)
+{
+	struct fixture *f = *state;
+	char sheet[H_PATH_MAX], dir[H_PATH_MAX + 32], path[2 * H_PATH_MAX];
+	char sfp[KEYFILE_FINGERPRINT_LEN], pfp[KEYFILE_FINGERPRINT_LEN];
+	keyfile_public server;
+	keyfile_secret key;
+
+	if (keyfile_read_public(f->server_pub, &server) != 0 ||
+	    keyfile_read_secret(f->coord_key, NULL, &key) != 0)
+		H_FAIL("cannot read the keys");
+	keyfile_fingerprint(server.noise_pk, server.sign_pk, sfp);
+	keyfile_fingerprint(key.noise_pk, key.sign_pk, pfp);
+	sodium_memzero(&key, sizeof(key));
+	snprintf(dir, sizeof(dir), "%s/.local/state/tamwil", f->dir);
+	if (tamwil_outbox_path(dir, sfp, pfp, path, sizeof(path)) != 0 ||
+	    h_path(sheet, sizeof(sheet), f->dir, "sans-outbox.csv") != 0)
+		H_FAIL("path too long");
+	TAMWIL(f, f->coord_key, 0, "whoami"); /* makes the state folder */
+	expect_status(f, 0);
+	if (mkdir(path, 0700) != 0)
+		H_FAIL("cannot make a folder at %s", path);
+	write_small_sheet(sheet, "BRK", 3);
+
+	TAMWIL(f, f->coord_key, 0, "import", sheet);
+	expect_status(f, 1);
+	expect_contains(f, f->r.out, "applied 0 applications");
+	expect_contains(f, f->r.out, "3 good rows not sent: ");
+	expect_contains(f, f->r.out,
+			"; import again a file of the rows from line 2 on");
+	if (strstr(f->r.out, "queued") != NULL)
+		fail_last(f, "nothing can be queued without an outbox");
+	assert_int_equal(applications(f, NULL), 0);
+	if (rmdir(path) != 0)
+		H_FAIL("cannot remove %s", path);
 }
 
 /* Head office refuses a row (over the ceiling): the others go in. */
@@ -751,6 +1084,9 @@ int main(void)
 	    T(test_import_thousand_rows),
 	    T(test_import_refusal_per_row),
 	    T(test_import_connection_lost),
+	    T(test_import_offline),
+	    T(test_import_killed),
+	    T(test_import_outbox_broken),
 	    T(test_setup),
 	    T(test_lists_for_scripts),
 	};
