@@ -86,7 +86,9 @@ static int net_failure(const tamwil_client *c, int rc, int why,
 				 "server key mismatch: the server at %s ended "
 				 "the handshake, which it does when it does "
 				 "not hold the key in the server key "
-				 "file " SERVER_KEY_HINT,
+				 "file " SERVER_KEY_HINT
+				 " (or, for a moment, when it is refusing "
+				 "more connections from this address)",
 				 c->where);
 	if (rc == NET_EOF && phase == PHASE_FIRST)
 		return SET_ERROR(err, TAMWIL_ERR_NOT_ENROLLED,

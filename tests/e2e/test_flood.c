@@ -249,7 +249,7 @@ static void raise_fd_limit(void)
 
 static void world_make(struct fixture *f)
 {
-	static const char *const extra[] = {"--handshake-timeout", "2",
+	static const char *const extra[] = {"--handshake-timeout", "4",
 					    "--idle-timeout", "5", NULL};
 
 	if (hd_home_create(&f->home) != 0 ||
