@@ -14,9 +14,11 @@
 #include "query.h"
 #include "reply.h"
 #include "role.h"
+#include "text.h"
 #include "tamwil.pb-c.h"
 
 #define DISPATCH_PING_MAX	1024
+#define DISPATCH_VERSION_MAX	128
 #define DISPATCH_SERVER_VERSION "tamwild " TAMWIL_VERSION
 
 static int dispatch_whoami(server *srv, const store_principal *who,
@@ -116,6 +118,12 @@ int dispatch_client_hello(server *srv, ops_session *s, const uint8_t *in,
 	hello = tamwil__v1__client_hello__unpack(&budget.alloc, in_len, in);
 	if (hello == NULL)
 		return -1;
+	/* The version goes to the log: text, and short. */
+	if (strlen(hello->client_version) > DISPATCH_VERSION_MAX ||
+	    !text_valid(hello->client_version, strlen(hello->client_version))) {
+		tamwil__v1__client_hello__free_unpacked(hello, &budget.alloc);
+		return -1;
+	}
 	log_debug("%s uses %s", s->who->name,
 		  hello->client_version[0] ? hello->client_version : "?");
 	if (hello->first_request != NULL) {

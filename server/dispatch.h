@@ -19,7 +19,8 @@ int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len);
 /*
  * Reads the ClientHello of handshake message 3. When it carries a first
  * request, answers it into out and sets *answered; otherwise *answered is
- * 0. Returns -1 when the hello is malformed: the caller closes.
+ * 0. Returns -1 when the hello is malformed (it does not parse, or its
+ * client_version is not text of at most 128 bytes): the caller closes.
  */
 int dispatch_client_hello(server *srv, ops_session *s, const uint8_t *in,
 			  size_t in_len, uint8_t *out, size_t out_cap,

@@ -273,6 +273,9 @@ static int ops_enrol(ops_ctx *c, const Tamwil__V1__EnrolPrincipal *m)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "a coordinator needs a region, and only a "
 				    "coordinator has one");
+	if (coordinator &&
+	    ops_check_code(c, "the region code", m->region, 2, 8, 0))
+		return -1;
 	if (m->noise_key.len != STORE_KEYLEN || m->sign_key.len != STORE_KEYLEN)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the public keys must be 32 bytes each");
@@ -359,8 +362,9 @@ static Tamwil__V1__Identity *ops_open_identity(ops_ctx *c,
 			     "server's key?");
 		return NULL;
 	}
-	id = tamwil__v1__identity__unpack(NULL, box->len - SEAL_BOX_OVERHEAD,
-					  plain);
+	id = (Tamwil__V1__Identity *)pbuf_unpack(
+	    &tamwil__v1__identity__descriptor, box->len - SEAL_BOX_OVERHEAD,
+	    plain, PBUF_BUDGET_DEFAULT);
 	sodium_memzero(plain, sizeof(plain));
 	if (id == NULL)
 		reply_refuse(c->ref, E(SEALED_FIELDS),
@@ -503,7 +507,9 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 		return reply_refuse(c->ref, E(PERMISSION_DENIED),
 				    "only a coordinator or an admin may submit "
 				    "an application");
-	if (ops_need_region(c, m->region) || ops_check_submission(c, m))
+	if (ops_check_code(c, "the region code", m->region, 2, 8, 0) ||
+	    ops_check_code(c, "the programme code", m->programme, 2, 16, 1) ||
+	    ops_need_region(c, m->region) || ops_check_submission(c, m))
 		return -1;
 	e = store_region_find(c->srv->st, m->region, &a.region_id);
 	if (e == STORE_NOT_FOUND)
@@ -563,8 +569,12 @@ out:
 static int ops_application(ops_ctx *c, const char *reference,
 			   store_application *a)
 {
-	int rc = store_application_get(c->srv->st, reference, a);
+	int rc;
 
+	if (ops_check_code(c, "the application reference", reference, 1,
+			   STORE_REF_MAX - 1, 1))
+		return -1;
+	rc = store_application_get(c->srv->st, reference, a);
 	if (rc == STORE_NOT_FOUND)
 		return reply_refuse(c->ref, E(UNKNOWN_APPLICATION),
 				    "no application %s", reference);
@@ -970,7 +980,9 @@ static int ops_replay(ops_ctx *c, const Tamwil__V1__Operation *op,
 			     "operation");
 		return -1;
 	}
-	prev = tamwil__v1__operation_result__unpack(NULL, n, buf);
+	prev = (Tamwil__V1__OperationResult *)pbuf_unpack(
+	    &tamwil__v1__operation_result__descriptor, n, buf,
+	    PBUF_BUDGET_DEFAULT);
 	if (prev == NULL) {
 		reply_refuse(c->ref, E(INTERNAL), "a stored result is damaged");
 		return -1;
