@@ -138,6 +138,11 @@ static int ops_check_money(ops_ctx *c, const char *field,
 	if (m->minor < 0 || (m->minor == 0 && !zero_ok))
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "%s must be a positive amount", field);
+	if (!money_currency_valid(m->currency))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "%s is not in a currency Tamwil keeps "
+				    "(MAD, DZD, TND, EUR, USD, XOF)",
+				    field);
 	if (currency != NULL && strcmp(m->currency, currency) != 0)
 		return reply_refuse(c->ref, E(CURRENCY_MISMATCH),
 				    "%s is in %s but the programme counts in "

@@ -61,8 +61,9 @@ typedef struct fuzz_signed {
 
 /*
  * Builds the world in a fresh temporary folder, with record (may be NULL)
- * told of every request. The random source must be fuzz_rng's. Returns
- * NULL after printing why; fuzz_world_close() removes everything.
+ * told of every request. With fuzz_rng's source installed and nothing
+ * drawn before, the same keys come out every time. Returns NULL after
+ * printing why; fuzz_world_close() removes everything.
  */
 fuzz_world *fuzz_world_open(fuzz_world_record_fn record, void *arg);
 

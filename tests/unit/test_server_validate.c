@@ -103,6 +103,8 @@ static void test_operation_codes_checked(void **state)
 	Tamwil__V1__ApproveApplication ap =
 	    TAMWIL__V1__APPROVE_APPLICATION__INIT;
 	Tamwil__V1__EnrolPrincipal en = TAMWIL__V1__ENROL_PRINCIPAL__INIT;
+	Tamwil__V1__RecordRepayment rp = TAMWIL__V1__RECORD_REPAYMENT__INIT;
+	Tamwil__V1__Money amount = TAMWIL__V1__MONEY__INIT;
 	uint8_t key[32] = {1};
 
 	sub.programme = "FEM-2026";
@@ -124,6 +126,19 @@ static void test_operation_codes_checked(void **state)
 	/* A well-formed reference still gets the refusal of its state. */
 	ap.reference = w->refs[0];
 	expect_op_refusal(w, FUZZ_APPROVER, &op, E(BAD_STATE), "cannot be");
+	/* An amount's currency is a code, not bytes to quote back. */
+	rp.reference = w->refs[0];
+	rp.amount = &amount;
+	amount.minor = 100;
+	amount.currency = "MA\xc6";
+	op.body_case = TAMWIL__V1__OPERATION__BODY_RECORD_REPAYMENT;
+	op.record_repayment = &rp;
+	expect_op_refusal(w, FUZZ_TREASURER, &op, E(INVALID_ARGUMENT),
+			  "the repayment is not in a currency Tamwil keeps");
+	amount.currency = "DZD";
+	expect_op_refusal(w, FUZZ_TREASURER, &op, E(CURRENCY_MISMATCH),
+			  "the repayment is in DZD but the programme counts "
+			  "in MAD");
 	en.name = "Nouvelle coordinatrice";
 	en.role = TAMWIL__V1__ROLE__ROLE_COORDINATOR;
 	en.region = "L\xc3";
