@@ -340,27 +340,27 @@ static void handshake(void)
 	const char *pt[2] = {"\x08\x02\x5a\x00",
 			     "\x08\x03\x5a\x07\x0a\x05salam"};
 	size_t pt_len[2] = {4, 11};
-	channel client, server;
+	channel initiator, responder;
 	size_t at = 0, n, plen, cuts[4];
 
 	if (fuzz_static_key(FUZZ_RNG_SERVER_STATIC, server_sk, server_pk) ||
 	    fuzz_static_key(FUZZ_RNG_CLIENT_STATIC, client_sk, client_pk) ||
-	    channel_init_initiator(&client, client_sk, server_pk) ||
-	    channel_init_responder(&server, server_sk))
+	    channel_init_initiator(&initiator, client_sk, server_pk) ||
+	    channel_init_responder(&responder, server_sk))
 		exit(1);
 	/* The client's ephemeral, then the server's, as the harness draws. */
 	fuzz_rng_reset(FUZZ_RNG_INITIATOR);
-	if (channel_handshake_write(&client, NULL, 0, msg, sizeof(msg), &n))
+	if (channel_handshake_write(&initiator, NULL, 0, msg, sizeof(msg), &n))
 		exit(1);
 	at = frame_append(stream, at, msg, n);
 	cuts[0] = at;
 	fuzz_rng_reset(FUZZ_RNG_RESPONDER);
-	if (channel_handshake_read(&server, msg, n, payload, sizeof(payload),
+	if (channel_handshake_read(&responder, msg, n, payload, sizeof(payload),
 				   &plen) ||
-	    channel_handshake_write(&server, (const uint8_t *)FUZZ_MSG2_PAYLOAD,
-				    sizeof FUZZ_MSG2_PAYLOAD - 1, msg,
-				    sizeof(msg), &n) ||
-	    channel_handshake_read(&client, msg, n, payload, sizeof(payload),
+	    channel_handshake_write(
+		&responder, (const uint8_t *)FUZZ_MSG2_PAYLOAD,
+		sizeof FUZZ_MSG2_PAYLOAD - 1, msg, sizeof(msg), &n) ||
+	    channel_handshake_read(&initiator, msg, n, payload, sizeof(payload),
 				   &plen))
 		exit(1);
 	{
@@ -377,21 +377,21 @@ static void handshake(void)
 		hello.first_request = &req;
 		plen = tamwil__v1__client_hello__pack(&hello, payload);
 	}
-	if (channel_handshake_write(&client, payload, plen, msg, sizeof(msg),
+	if (channel_handshake_write(&initiator, payload, plen, msg, sizeof(msg),
 				    &n) ||
-	    !client.established)
+	    !initiator.established)
 		exit(1);
 	at = frame_append(stream, at, msg, n);
 	cuts[1] = at;
 	/* The responder, as the harness runs it, must accept it all. */
-	if (channel_handshake_read(&server, msg, n, payload, sizeof(payload),
+	if (channel_handshake_read(&responder, msg, n, payload, sizeof(payload),
 				   &plen) ||
-	    !server.established)
+	    !responder.established)
 		exit(1);
 	for (int i = 0; i < 2; i++) {
-		if (channel_seal(&client, (const uint8_t *)pt[i], pt_len[i],
+		if (channel_seal(&initiator, (const uint8_t *)pt[i], pt_len[i],
 				 msg, &n) ||
-		    channel_open(&server, msg, n, payload, &plen))
+		    channel_open(&responder, msg, n, payload, &plen))
 			exit(1);
 		at = frame_append(stream, at, msg, n);
 		cuts[2 + i] = at;
@@ -415,8 +415,8 @@ static void handshake(void)
 	frame_seed[5] = 0x00;
 	memcpy(frame_seed + 6, stream, cuts[3]);
 	put("frame", "session-chunks", frame_seed, 6 + cuts[3]);
-	channel_clear(&client);
-	channel_clear(&server);
+	channel_clear(&initiator);
+	channel_clear(&responder);
 }
 
 /* Frame seeds the daemon must refuse: empty, oversize, message 1 too long. */
