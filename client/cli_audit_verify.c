@@ -4,7 +4,10 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "cli_audit.h"
 #include "cli_keys.h"
@@ -13,7 +16,7 @@
 
 /* What verify was asked. */
 struct verify_args {
-	const char *file, *server_key, *db;
+	const char *file, *server_key, *db, *data_key;
 };
 
 /* Shows "verifying: 12 345 / 100 000 entries" every 1 000 entries. */
@@ -35,6 +38,7 @@ static int verify_options(struct verify_args *a, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"server-key", required_argument, NULL, 'k'},
 	    {"db", required_argument, NULL, 'd'},
+	    {"data-key", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	int c;
@@ -45,6 +49,8 @@ static int verify_options(struct verify_args *a, int argc, char **argv)
 			a->server_key = optarg;
 		else if (c == 'd')
 			a->db = optarg;
+		else if (c == 'D')
+			a->data_key = optarg;
 		else if (c == 'h')
 			return cli_show_usage(cli_audit_usage);
 		else
@@ -71,14 +77,33 @@ static void verify_summary(const tamwil_export_summary *s)
 	       s->applications == 1 ? "" : "s", s->programmes,
 	       s->programmes == 1 ? "" : "s",
 	       s->db_checked ? ", which the database copy matches" : "");
+	if (s->identities > 0)
+		printf("opened and checked %" PRIu64 " sealed identit%s with "
+		       "the data key\n",
+		       s->identities, s->identities == 1 ? "y" : "ies");
+}
+
+/*
+ * Reads head office's data key file (a protected one takes its
+ * passphrase from $TAMWIL_PASSPHRASE). Prints why and returns -1, or 0.
+ */
+static int verify_data_key(const char *path, keyfile_data *d)
+{
+	int e = keyfile_read_data(path, getenv("TAMWIL_PASSPHRASE"), d);
+
+	if (e == KEYFILE_OK)
+		return 0;
+	cli_fail("cannot read the data key %s: %s", path, keyfile_strerror(e));
+	return -1;
 }
 
 int cli_audit_verify(const struct cli_globals *g, int argc, char **argv)
 {
-	struct verify_args a = {NULL, NULL, NULL};
+	struct verify_args a = {NULL, NULL, NULL, NULL};
 	tamwil_export_summary sum;
 	char why[TAMWIL_ERROR_MAX];
 	keyfile_public pub;
+	keyfile_data data;
 	int tty = isatty(STDERR_FILENO), rc;
 
 	(void)g;
@@ -86,9 +111,12 @@ int cli_audit_verify(const struct cli_globals *g, int argc, char **argv)
 		return rc;
 	if (cli_load_public(a.server_key, &pub) != 0)
 		return CLI_EXIT_USAGE;
-	rc = tamwil_export_verify(a.file, pub.sign_pk, a.db,
-				  tty ? verify_progress : NULL, NULL, &sum, why,
-				  sizeof(why));
+	if (a.data_key != NULL && verify_data_key(a.data_key, &data) != 0)
+		return CLI_EXIT_USAGE;
+	rc = tamwil_export_verify(
+	    a.file, pub.sign_pk, a.db, a.data_key != NULL ? data.sk : NULL,
+	    tty ? verify_progress : NULL, NULL, &sum, why, sizeof(why));
+	sodium_memzero(&data, sizeof(data));
 	if (tty)
 		fputc('\n', stderr);
 	if (rc != 0)

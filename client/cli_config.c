@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 
@@ -71,6 +72,13 @@ static int pick(char *dst, size_t cap, const char *option, const char *file,
 	if (config_path[0] == '\0') {
 		cli_fail("%s in a configuration file named by $TAMWIL_CONFIG",
 			 missing);
+	} else if (access(config_path, F_OK) != 0) {
+		char shown[TAMWIL_CONFIG_PATH_MAX];
+
+		/* Nothing is set up yet: the one step that does it all. */
+		cli_fail("no configuration: run `tamwil setup` to write %s, "
+			 "or give --server, --server-key and --key",
+			 cli_display_path(config_path, shown, sizeof(shown)));
 	} else {
 		char shown[TAMWIL_CONFIG_PATH_MAX];
 

@@ -130,8 +130,7 @@ int cli_load_secret(const char *path, keyfile_secret *k)
 	return -1;
 }
 
-/* Makes and writes the key; returns an exit status. */
-static int keygen(const char *path, int protect)
+int cli_keygen_write(const char *path, int protect)
 {
 	char pass[CLI_PASSPHRASE_MAX] = "";
 	char fp[KEYFILE_FINGERPRINT_LEN];
@@ -194,7 +193,7 @@ int cli_keygen_main(const struct cli_globals *g, int argc, char **argv)
 	if (out == NULL)
 		return cli_usage_error("keygen", "say where to write the key: "
 						 "tamwil keygen --out FILE");
-	return keygen(out, protect);
+	return cli_keygen_write(out, protect);
 }
 
 /*
@@ -232,8 +231,7 @@ fail:
 	return -1;
 }
 
-/* Prints or writes the public key file of the private key at path. */
-static int key_public(const char *path, const char *out)
+int cli_key_public_write(const char *path, const char *out)
 {
 	char text[KEYFILE_PUBLIC_TEXT_MAX];
 	keyfile_secret k;
@@ -285,7 +283,7 @@ static int key_public_main(const struct cli_globals *g, int argc, char **argv)
 			return CLI_EXIT_FAIL;
 		path = s.key;
 	}
-	return key_public(path, out);
+	return cli_key_public_write(path, out);
 }
 
 int cli_key_main(const struct cli_globals *g, int argc, char **argv)

@@ -20,6 +20,20 @@ int cli_key_main(const struct cli_globals *g, int argc, char **argv);
 void cli_key_usage(FILE *out);
 
 /*
+ * Makes a new private key file at path (never over an existing file),
+ * sealed under a new passphrase when protect is 1, and prints its
+ * fingerprint. Returns an exit status.
+ */
+int cli_keygen_write(const char *path, int protect);
+
+/*
+ * Prints the public key file of the private key at path on stdout, or
+ * writes it to out (a new file) when out is not NULL. Returns an exit
+ * status.
+ */
+int cli_key_public_write(const char *path, const char *out);
+
+/*
  * Reads the private key file at path into k. A protected file takes its
  * passphrase from $TAMWIL_PASSPHRASE, else from a prompt when stdin is a
  * terminal (three tries). Prints why it failed and returns -1, or returns

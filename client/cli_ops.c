@@ -6,12 +6,14 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "argparse.h"
 #include "cli_args.h"
 #include "cli_json.h"
 #include "cli_opts.h"
+#include "cli_outbox.h"
 #include "cli_session.h"
 #include "cli_table.h"
 #include "cli_util.h"
@@ -96,23 +98,99 @@ static int print_result_csv(const Tamwil__V1__OperationResult *res)
 	return rc == 0 ? CLI_EXIT_OK : cli_fail("cannot write the answer");
 }
 
+/* Prints an accepted entry like the result it was; an exit status. */
+static int print_accepted(const tamwil_outbox_entry *e, enum cli_format f,
+			  const struct cli_op_print *p)
+{
+	Tamwil__V1__OperationResult res = TAMWIL__V1__OPERATION_RESULT__INIT;
+
+	res.replayed = e->replayed;
+	res.reference = (char *)e->reference;
+	res.state = (Tamwil__V1__ApplicationState)e->state;
+	res.principal_id = e->principal_id;
+	res.sequence = e->sequence;
+	if (f == CLI_JSON)
+		return print_result_json(&res, p);
+	if (f == CLI_CSV)
+		return print_result_csv(&res);
+	return print_result_text(&res, p);
+}
+
+/* tamwil_outbox_fn of cli_ops_apply(): says what waited before it. */
+static int sent_before(void *arg, const tamwil_outbox_entry *e, size_t done,
+		       size_t total)
+{
+	const int64_t *mine = arg;
+	char text[TAMWIL_OUTBOX_LABEL_MAX + TAMWIL_ERROR_MAX + 128];
+
+	(void)done;
+	(void)total;
+	if (e->id != *mine)
+		fprintf(stderr, "tamwil: sent first, as it waited: %s\n",
+			cli_outbox_text(e, text, sizeof(text)));
+	return 0;
+}
+
+/*
+ * Sends what waits in ob, entry id (just queued) last, and shows id's
+ * fate; an exit status.
+ */
+static int send_queued(tamwil_client *c, tamwil_outbox *ob, int64_t id,
+		       enum cli_format f, const struct cli_op_print *p)
+{
+	tamwil_outbox_entry *e = malloc(sizeof(*e));
+	tamwil_error err, why;
+	int rc, sync;
+
+	if (e == NULL)
+		return cli_fail("out of memory");
+	sync = tamwil_outbox_sync(ob, c, sent_before, &id, NULL, &why);
+	if (tamwil_outbox_get(ob, id, e, &err) != TAMWIL_OK) {
+		rc = cli_fail_status(&err);
+	} else if (e->status == TAMWIL_OUTBOX_ACCEPTED) {
+		rc = print_accepted(e, f, p);
+	} else if (e->status == TAMWIL_OUTBOX_REFUSED) {
+		err.status = TAMWIL_ERR_REFUSED;
+		err.code = e->code;
+		snprintf(err.message, sizeof(err.message), "%s", e->reason);
+		rc = cli_fail_status(&err);
+	} else {
+		rc = cli_fail_status(sync != TAMWIL_OK ? &why : &err);
+		if (sync == TAMWIL_OK || tamwil_outbox_link_down(sync) ||
+		    sync == TAMWIL_ERR_REFUSED) {
+			/* Scripts learn which entry waits. */
+			if (f == CLI_JSON)
+				cli_json_print(cli_outbox_json(e));
+			rc = cli_outbox_queued(ob);
+		} else
+			fputs("tamwil: the operation stays in the outbox: "
+			      "tamwil sync sends it again\n",
+			      stderr);
+	}
+	free(e);
+	return rc;
+}
+
 int cli_ops_apply(tamwil_client *c, Tamwil__V1__Operation *op,
 		  enum cli_format f, const struct cli_op_print *p)
 {
-	Tamwil__V1__OperationResult *res = NULL;
+	uint8_t sig[SIGNOP_SIGLEN];
+	uint8_t *bytes = NULL;
+	tamwil_outbox *ob;
 	tamwil_error err;
+	size_t len = 0;
+	int64_t id = 0;
 	int rc;
 
-	if (tamwil_client_operate(c, op, &res, &err) != TAMWIL_OK)
+	/* Write-ahead: on disk before it first leaves. */
+	if (tamwil_client_outbox(c, &ob, &err) != TAMWIL_OK ||
+	    tamwil_client_sign(c, op, &bytes, &len, sig, &err) != TAMWIL_OK)
 		return cli_fail_status(&err);
-	if (f == CLI_JSON)
-		rc = print_result_json(res, p);
-	else if (f == CLI_CSV)
-		rc = print_result_csv(res);
-	else
-		rc = print_result_text(res, p);
-	tamwil__v1__operation_result__free_unpacked(res, NULL);
-	return rc;
+	rc = tamwil_outbox_add(ob, bytes, len, sig, &id, &err);
+	free(bytes);
+	if (rc != TAMWIL_OK)
+		return cli_fail_status(&err);
+	return send_queued(c, ob, id, f, p);
 }
 
 /* ---- currencies --------------------------------------------------------- */
@@ -128,6 +206,50 @@ static int take_currency(const char *code, const char *what, char cur[4])
 	return -1;
 }
 
+void cli_ops_learn(tamwil_client *c, const char *topic, const char *key,
+		   const char *value)
+{
+	tamwil_outbox *ob;
+
+	/* Best effort: not knowing only means asking head office again. */
+	if (tamwil_client_outbox(c, &ob, NULL) == TAMWIL_OK)
+		(void)tamwil_outbox_remember(ob, topic, key, value, NULL);
+}
+
+int cli_ops_recall(tamwil_client *c, const char *topic, const char *key,
+		   char *buf, size_t cap)
+{
+	tamwil_outbox *ob;
+
+	if (tamwil_client_outbox(c, &ob, NULL) != TAMWIL_OK)
+		return 1;
+	return tamwil_outbox_recall(ob, topic, key, buf, cap, NULL) == TAMWIL_OK
+		   ? 0
+		   : 1;
+}
+
+/*
+ * Offline: the currency of `what` (topic "programme" or "application",
+ * key) as this office learnt it, into cur. -1 when known, else an exit
+ * status after saying what to do.
+ */
+static int offline_currency(tamwil_client *c, const char *topic,
+			    const char *key, char cur[4])
+{
+	char v[TAMWIL_OUTBOX_VALUE_MAX];
+
+	if (cli_ops_recall(c, topic, key, v, sizeof(v)) == 0 &&
+	    money_currency_valid(v)) {
+		memcpy(cur, v, 4);
+		return -1;
+	}
+	return cli_fail("head office cannot be reached, and this office has "
+			"not yet learnt the currency of %s %s: give it with "
+			"--currency (MAD, DZD, ...) and the operation will "
+			"wait in the outbox",
+			topic, key);
+}
+
 int cli_ops_programme_currency(tamwil_client *c, const char *code, char cur[4])
 {
 	Tamwil__V1__Request req = TAMWIL__V1__REQUEST__INIT;
@@ -138,19 +260,23 @@ int cli_ops_programme_currency(tamwil_client *c, const char *code, char cur[4])
 	tamwil_error err;
 	int rc = -2;
 
+	if (!tamwil_client_online(c))
+		return offline_currency(c, "programme", code, cur);
 	req.body_case = TAMWIL__V1__REQUEST__BODY_LIST_PROGRAMMES;
 	req.list_programmes = &body;
 	if (tamwil_client_call(c, &req, &resp, &err) != TAMWIL_OK)
-		return cli_fail_status(&err);
+		return tamwil_outbox_link_down(err.status)
+			   ? offline_currency(c, "programme", code, cur)
+			   : cli_fail_status(&err);
 	list = resp->programmes;
 	for (size_t i = 0; list != NULL && i < list->n_programmes; i++) {
 		const Tamwil__V1__Programme *p = list->programmes[i];
+		const char *currency = cli_money_currency(p->envelope);
 
-		if (strcmp(p->code, code) == 0) {
-			rc = take_currency(cli_money_currency(p->envelope),
-					   "the programme", cur);
-			break;
-		}
+		if (money_currency_valid(currency))
+			cli_ops_learn(c, "programme", p->code, currency);
+		if (rc == -2 && strcmp(p->code, code) == 0)
+			rc = take_currency(currency, "the programme", cur);
 	}
 	tamwil__v1__response__free_unpacked(resp, NULL);
 	if (rc != -2)
@@ -173,11 +299,15 @@ int cli_ops_application_currency(tamwil_client *c, const char *ref, char cur[4])
 	tamwil_error err;
 	int rc;
 
+	if (!tamwil_client_online(c))
+		return offline_currency(c, "application", ref, cur);
 	body.reference = (char *)ref;
 	req.body_case = TAMWIL__V1__REQUEST__BODY_GET_APPLICATION;
 	req.get_application = &body;
 	if (tamwil_client_call(c, &req, &resp, &err) != TAMWIL_OK)
-		return cli_fail_status(&err);
+		return tamwil_outbox_link_down(err.status)
+			   ? offline_currency(c, "application", ref, cur)
+			   : cli_fail_status(&err);
 	d = resp->application;
 	rc = take_currency(
 	    d != NULL && d->application != NULL
@@ -185,6 +315,8 @@ int cli_ops_application_currency(tamwil_client *c, const char *ref, char cur[4])
 		: "",
 	    "the application", cur);
 	tamwil__v1__response__free_unpacked(resp, NULL);
+	if (rc < 0)
+		cli_ops_learn(c, "application", ref, cur);
 	return rc;
 }
 

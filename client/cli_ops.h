@@ -21,25 +21,45 @@ struct cli_op_print {
 };
 
 /*
- * Signs op, sends it on c and prints the result in format f: for people
+ * Signs op and writes it to this principal's outbox (durably) before it
+ * first leaves; then, on c (perhaps offline), sends what waits in the
+ * outbox, oldest first and op last, and prints op's result in format f:
+ * for people
  * "WHAT: state STATE, log entry N" (and a note when head office had
  * applied it before: a retry changes nothing); for scripts the result as
  * one JSON object or CSV record. Returns an exit status; a refusal prints
- * "tamwil: refused (CODE): sentence".
+ * "tamwil: refused (CODE): sentence". When head office cannot be reached
+ * it says why and "queued: N operations waiting for head office (tamwil
+ * sync sends them)", and returns CLI_EXIT_QUEUED (with --json, the
+ * outbox entry, "status": "waiting", is printed on stdout). What waited and was
+ * sent first is told on stderr, one line each.
  */
 int cli_ops_apply(tamwil_client *c, Tamwil__V1__Operation *op,
 		  enum cli_format f, const struct cli_op_print *p);
 
 /*
+ * What this office learnt from head office, kept in the outbox's file
+ * (tamwil_outbox_remember()), for commands prepared offline. Learn is
+ * best effort; recall returns 0 with the value in buf, or 1.
+ */
+void cli_ops_learn(tamwil_client *c, const char *topic, const char *key,
+		   const char *value);
+int cli_ops_recall(tamwil_client *c, const char *topic, const char *key,
+		   char *buf, size_t cap);
+
+/*
  * The currency of programme code, from head office's list, into cur (4
- * bytes). A programme the list lacks is refused as unknown_programme.
- * Returns -1 when found, or an exit status (printed).
+ * bytes), learning those of every programme listed. A programme the list
+ * lacks is refused as unknown_programme. Offline, the currency learnt
+ * before, or a failure that says to give --currency. Returns -1 when
+ * found, or an exit status (printed).
  */
 int cli_ops_programme_currency(tamwil_client *c, const char *code, char cur[4]);
 
 /*
- * The currency of the application ref, asked of head office, into cur.
- * Returns -1 when found, or an exit status (printed).
+ * The currency of the application ref, asked of head office (and
+ * learnt), into cur; offline as for cli_ops_programme_currency(). Returns
+ * -1 when found, or an exit status (printed).
  */
 int cli_ops_application_currency(tamwil_client *c, const char *ref,
 				 char cur[4]);

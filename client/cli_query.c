@@ -9,6 +9,7 @@
 
 #include "argparse.h"
 #include "cli_args.h"
+#include "cli_html.h"
 #include "cli_json.h"
 #include "cli_opts.h"
 #include "cli_session.h"
@@ -275,17 +276,22 @@ void cli_report_usage(FILE *out)
 	fputs(
 	    "Usage: tamwil report --by GROUP [--programme CODE] "
 	    "[--region CODE]\n"
+	    "       tamwil report --html FILE [--programme CODE] "
+	    "[--region CODE]\n"
 	    "\n"
 	    "Counts and amounts at each stage, by group: applications\n"
 	    "submitted (and of women), approved, rejected, withdrawn, with\n"
 	    "at least one tranche; amounts requested, granted, handed over\n"
 	    "and repaid. A group spanning programmes of two currencies has\n"
 	    "one row per currency. A coordinator's report covers its own\n"
-	    "region.\n"
+	    "region. By month, the rows count the work recorded each month.\n"
+	    "--html writes all of it as one web page with charts, to open\n"
+	    "in any browser, mail or archive.\n"
 	    "\n"
 	    "Options:\n"
-	    "  --by GROUP        region, programme, sector, sex or category\n"
-	    "                    (required)\n"
+	    "  --by GROUP        region, programme, sector, sex, category or\n"
+	    "                    month\n"
+	    "  --html FILE       the whole report as a web page\n"
 	    "  --programme CODE  only this programme\n"
 	    "  --region CODE     only this region\n"
 	    "  --json            {\"group_by\", \"rows\": [...]}, amounts in\n"
@@ -296,7 +302,8 @@ void cli_report_usage(FILE *out)
 	    "Examples:\n"
 	    "  tamwil report --by region\n"
 	    "  tamwil report --by sex --programme INDH-2026\n"
-	    "  tamwil --csv report --by sector > sectors.csv\n",
+	    "  tamwil --csv report --by sector > sectors.csv\n"
+	    "  tamwil report --html rapport-2026-03.html\n",
 	    out);
 }
 
@@ -375,6 +382,7 @@ struct report {
 	enum cli_format format;
 	int by;
 	char by_name[32];
+	const char *html; /* --html FILE, or NULL */
 	Tamwil__V1__ReportRequest req;
 };
 
@@ -385,6 +393,9 @@ static int report_run(tamwil_client *c, void *arg)
 	Tamwil__V1__Response *resp = NULL;
 	int rc;
 
+	if (r->html != NULL)
+		return cli_html_report(c, r->req.programme, r->req.region,
+				       r->html);
 	req.body_case = TAMWIL__V1__REQUEST__BODY_REPORT;
 	req.report = &r->req;
 	if ((rc = query(c, &req, &resp)) >= 0)
@@ -396,7 +407,7 @@ static int report_run(tamwil_client *c, void *arg)
 	return rc;
 }
 
-enum { OPT_BY = 256, OPT_PROGRAMME, OPT_REGION };
+enum { OPT_BY = 256, OPT_PROGRAMME, OPT_REGION, OPT_HTML };
 
 /* What report_parse() reads: the report and the raw --by. */
 struct report_args {
@@ -415,6 +426,8 @@ static int report_take(void *arg, int c, const char *v)
 		a->r->req.programme = (char *)v;
 	else if (c == OPT_REGION)
 		a->r->req.region = (char *)v;
+	else if (c == OPT_HTML)
+		a->r->html = v;
 	return -1;
 }
 
@@ -426,6 +439,7 @@ static int report_parse(const struct cli_globals *g, int argc, char **argv,
 	    {"by", required_argument, NULL, OPT_BY},
 	    {"programme", required_argument, NULL, OPT_PROGRAMME},
 	    {"region", required_argument, NULL, OPT_REGION},
+	    {"html", required_argument, NULL, OPT_HTML},
 	    {"help", no_argument, NULL, 'h'},
 	    CLI_OUTPUT_OPTIONS,
 	    {NULL, 0, NULL, 0}};
@@ -440,16 +454,24 @@ static int report_parse(const struct cli_globals *g, int argc, char **argv,
 	    (rc = cli_arg_positionals("report", argc, argv, 0, NULL, NULL)) >=
 		0)
 		return rc;
+	if (r->html != NULL && (a.by != NULL || r->format != CLI_TEXT))
+		return cli_usage_error("report", "--html draws every grouping "
+						 "itself: leave out --by, "
+						 "--json and --csv");
+	if ((rc = cli_arg_text("report", "--programme", r->req.programme)) >=
+		0 ||
+	    (rc = cli_arg_text("report", "--region", r->req.region)) >= 0)
+		return rc;
+	if (r->html != NULL)
+		return -1;
 	if (a.by == NULL)
 		return cli_usage_error("report", "report needs --by "
 						 "region|programme|sector|"
-						 "sex|category");
+						 "sex|category|month, or "
+						 "--html FILE");
 	if ((rc = cli_arg_enum("report", "--by", a.by,
 			       &tamwil__v1__report_group__descriptor, "GROUP_",
-			       &r->by)) >= 0 ||
-	    (rc = cli_arg_text("report", "--programme", r->req.programme)) >=
-		0 ||
-	    (rc = cli_arg_text("report", "--region", r->req.region)) >= 0)
+			       &r->by)) >= 0)
 		return rc;
 	r->req.group_by = (Tamwil__V1__ReportGroup)r->by;
 	argparse_enum_name(&tamwil__v1__report_group__descriptor, "GROUP_",

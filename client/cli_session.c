@@ -10,10 +10,15 @@
 
 #include "cli_keys.h"
 #include "cli_util.h"
+#include "tamwil-outbox.h"
 
-/* Connects with the resolved settings s; same contract as the caller. */
+/*
+ * Opens a handle with the resolved settings s and, when dial is 1,
+ * connects it; same contract as the callers.
+ */
 static int connect_with(const struct cli_globals *g,
-			const struct cli_settings *s, tamwil_client **out)
+			const struct cli_settings *s, int dial,
+			tamwil_client **out)
 {
 	tamwil_client_options opt = {0};
 	char state[TAMWIL_CONFIG_PATH_MAX];
@@ -41,8 +46,19 @@ static int connect_with(const struct cli_globals *g,
 	opt.key = key;
 	opt.connect_timeout_ms = g->timeout_ms;
 	opt.io_timeout_ms = g->timeout_ms;
-	if (tamwil_client_connect(&opt, out, &err) != TAMWIL_OK) {
+	if (tamwil_client_open(&opt, out, &err) != TAMWIL_OK) {
 		cli_fail_status(&err);
+		goto out;
+	}
+	/*
+	 * Head office out of reach is not a failure yet: operations queue in
+	 * the outbox, and requests report it when they are made.
+	 */
+	if (dial && tamwil_client_dial(*out, &err) != TAMWIL_OK &&
+	    !tamwil_outbox_link_down(err.status)) {
+		cli_fail_status(&err);
+		tamwil_client_close(*out);
+		*out = NULL;
 		goto out;
 	}
 	rc = 0;
@@ -51,7 +67,9 @@ out:
 	return rc;
 }
 
-int cli_session_open(const struct cli_globals *g, tamwil_client **out)
+/* cli_session_open() and cli_session_open_local(). */
+static int open_session(const struct cli_globals *g, int dial,
+			tamwil_client **out)
 {
 	struct cli_settings *s = malloc(sizeof(*s));
 	int rc = -1;
@@ -62,9 +80,19 @@ int cli_session_open(const struct cli_globals *g, tamwil_client **out)
 		return -1;
 	}
 	if (cli_settings_resolve(g, CLI_NEED_ALL, s) == 0)
-		rc = connect_with(g, s, out);
+		rc = connect_with(g, s, dial, out);
 	free(s);
 	return rc;
+}
+
+int cli_session_open(const struct cli_globals *g, tamwil_client **out)
+{
+	return open_session(g, 1, out);
+}
+
+int cli_session_open_local(const struct cli_globals *g, tamwil_client **out)
+{
+	return open_session(g, 0, out);
 }
 
 int cli_session_run(const struct cli_globals *g,

@@ -18,6 +18,7 @@
 #include "cli_out.h"
 #include "cli_session.h"
 #include "cli_util.h"
+#include "tamwil-outbox.h"
 #include "text.h"
 
 #define CMD "submit"
@@ -294,7 +295,8 @@ static int parse(const struct cli_globals *g, int argc, char **argv,
 
 /*
  * The region to submit in: --region, else the coordinator's own (asked
- * of head office). -1 or an exit status.
+ * of head office, and learnt for when it cannot be reached). -1 or an
+ * exit status.
  */
 static int pick_region(tamwil_client *c, struct submit *s)
 {
@@ -303,8 +305,20 @@ static int pick_region(tamwil_client *c, struct submit *s)
 
 	if (s->region != NULL)
 		return -1;
-	if (tamwil_client_whoami(c, &me, &err) != TAMWIL_OK)
-		return cli_fail_status(&err);
+	/* Offline, this fails at once with the reason it is offline. */
+	if (tamwil_client_whoami(c, &me, &err) != TAMWIL_OK) {
+		if (!tamwil_outbox_link_down(err.status))
+			return cli_fail_status(&err);
+		if (cli_ops_recall(c, "whoami", "region", s->own_region,
+				   sizeof(s->own_region)) != 0 ||
+		    s->own_region[0] == '\0')
+			return cli_usage_error(
+			    CMD, "head office cannot be reached, and this "
+				 "office does not know your region yet: say "
+				 "where with --region CODE");
+		s->region = s->own_region;
+		return -1;
+	}
 	if (me.region[0] == '\0')
 		return cli_usage_error(CMD,
 				       "say where with --region CODE: you are "
@@ -312,6 +326,7 @@ static int pick_region(tamwil_client *c, struct submit *s)
 				       "region of their own",
 				       me.role);
 	snprintf(s->own_region, sizeof(s->own_region), "%s", me.region);
+	cli_ops_learn(c, "whoami", "region", me.region);
 	s->region = s->own_region;
 	return -1;
 }

@@ -95,7 +95,16 @@ size_t cli_table_limit(FILE *out)
 {
 	struct winsize ws;
 	int fd = fileno(out);
+	const char *env = getenv("COLUMNS");
 
+	/* $COLUMNS, when set, says the width whatever out is (as ls does). */
+	if (env != NULL && env[0] >= '1' && env[0] <= '9') {
+		char *end;
+		unsigned long cols = strtoul(env, &end, 10);
+
+		if (*end == '\0' && cols >= 20 && cols <= 10000)
+			return cols;
+	}
 	if (fd < 0 || !isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) != 0 ||
 	    ws.ws_col == 0)
 		return 0;

@@ -38,8 +38,8 @@ size_t cli_table_rows(const cli_table *t);
 
 /*
  * Prints t to out: as CSV when csv is 1, else as a table for people. A
- * table's shrinkable columns are cut to fit the terminal's width when out
- * is a terminal; nothing is cut otherwise (a pipe or a file). Returns 0,
+ * table's shrinkable columns are cut to fit cli_table_limit(out); nothing
+ * is cut when that is 0 (a pipe or a file, without $COLUMNS). Returns 0,
  * or -1 when writing or memory failed.
  */
 int cli_table_print(const cli_table *t, int csv, FILE *out);
@@ -48,8 +48,9 @@ int cli_table_print(const cli_table *t, int csv, FILE *out);
 void cli_table_free(cli_table *t);
 
 /*
- * The width a table may take on out: the terminal's columns, or 0 (no
- * limit) when out is not a terminal.
+ * The width a table may take on out: $COLUMNS when it holds a number of
+ * columns (20 to 10000), else the terminal's columns, or 0 (no limit)
+ * when out is not a terminal.
  */
 size_t cli_table_limit(FILE *out);
 

@@ -17,6 +17,11 @@
 #define CLI_EXIT_USAGE 2
 /* Head office's log does not extend what this office saw. */
 #define CLI_EXIT_FORKED 3
+/*
+ * Head office could not be reached: the operations wait in the outbox for
+ * tamwil sync (EX_TEMPFAIL of sysexits.h: try again later).
+ */
+#define CLI_EXIT_QUEUED 75
 
 /* Prints "tamwil: MESSAGE" on stderr; returns CLI_EXIT_FAIL. */
 __attribute__((format(printf, 1, 2))) int cli_fail(const char *fmt, ...);

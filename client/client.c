@@ -21,6 +21,7 @@
 #include "client_private.h"
 #include "client_text.h"
 #include "pbuf.h"
+#include "tamwil-outbox.h"
 
 #ifndef TAMWIL_VERSION
 #define TAMWIL_VERSION "unknown"
@@ -127,19 +128,16 @@ static int connect_failure(const tamwil_client *c, const char *host, int rc,
 }
 
 /*
- * Splits opt->server, fills c->where ("host:port", IPv6 in brackets) and
+ * Splits c->server, fills c->where ("host:port", IPv6 in brackets) and
  * connects c->fd. Returns TAMWIL_OK or a status with err filled in.
  */
-static int open_socket(tamwil_client *c, const tamwil_client_options *opt,
-		       tamwil_error *err)
+static int open_socket(tamwil_client *c, tamwil_error *err)
 {
 	char host[TAMWIL_CONFIG_SERVER_MAX], port[8];
-	int timeout_ms = opt->connect_timeout_ms > 0
-			     ? opt->connect_timeout_ms
-			     : TAMWIL_CONNECT_TIMEOUT_MS;
+	int timeout_ms = c->connect_timeout_ms;
 	int rc, why = 0;
 
-	if (tamwil_server_parse(opt->server, host, sizeof(host), port,
+	if (tamwil_server_parse(c->server, host, sizeof(host), port,
 				sizeof(port), err) != 0)
 		return TAMWIL_ERR_LOCAL;
 	snprintf(c->where, sizeof(c->where),
@@ -179,16 +177,15 @@ static int read_server_hello(tamwil_client *c, size_t len, tamwil_error *err)
  * Handshake messages 1 and 2: sends e, es with an empty payload, reads
  * e, ee with the ServerHello. Message 3 waits for the first request.
  */
-static int handshake_start(tamwil_client *c, const tamwil_client_options *opt,
-			   tamwil_error *err)
+static int handshake_start(tamwil_client *c, tamwil_error *err)
 {
 	int64_t deadline = net_now_ms() + c->io_timeout_ms;
 	const uint8_t none = 0;
 	size_t len = 0, plen = 0;
 	int rc, why = 0;
 
-	if (channel_init_initiator(&c->ch, opt->key->noise_sk,
-				   opt->server_noise_pk) != 0 ||
+	if (channel_init_initiator(&c->ch, c->secrets->key.noise_sk,
+				   c->server_noise_pk) != 0 ||
 	    channel_handshake_write(&c->ch, &none, 0,
 				    c->frame + FRAME_HEADER_LEN, FRAME_MAX_BODY,
 				    &len) != 0)
@@ -232,8 +229,8 @@ static int keep_keys(tamwil_client *c, const tamwil_client_options *opt,
 	return TAMWIL_OK;
 }
 
-int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
-			  tamwil_error *err)
+int tamwil_client_open(const tamwil_client_options *opt, tamwil_client **out,
+		       tamwil_error *err)
 {
 	tamwil_client *c = NULL;
 	int rc;
@@ -246,6 +243,9 @@ int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
 		    err, TAMWIL_ERR_LOCAL,
 		    "tamwil_client_connect: missing server, server "
 		    "key or key");
+	if (strlen(opt->server) >= TAMWIL_CONFIG_SERVER_MAX)
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
+				 "the server address is too long");
 	if (sodium_init() < 0)
 		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "libsodium failed to initialise");
@@ -256,15 +256,70 @@ int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
 	c->next_id = 1;
 	c->io_timeout_ms =
 	    opt->io_timeout_ms > 0 ? opt->io_timeout_ms : TAMWIL_IO_TIMEOUT_MS;
+	c->connect_timeout_ms = opt->connect_timeout_ms > 0
+				    ? opt->connect_timeout_ms
+				    : TAMWIL_CONNECT_TIMEOUT_MS;
+	memcpy(c->server, opt->server, strlen(opt->server) + 1);
+	memcpy(c->server_noise_pk, opt->server_noise_pk,
+	       sizeof(c->server_noise_pk));
+	snprintf(c->where, sizeof(c->where), "%s", c->server);
+	client_describe(&c->dial_error, TAMWIL_ERR_CLOSED,
+			"not connected to %s", c->where);
 	keyfile_fingerprint(opt->key->noise_pk, opt->key->sign_pk,
 			    c->fingerprint);
 	rc = keep_keys(c, opt, err);
 	if (rc == TAMWIL_OK)
 		rc = client_audit_setup(c, opt, err);
+	if (rc != TAMWIL_OK) {
+		tamwil_client_close(c);
+		return rc;
+	}
+	*out = c;
+	return TAMWIL_OK;
+}
+
+int tamwil_client_dial(tamwil_client *c, tamwil_error *err)
+{
+	int rc;
+
+	if (c == NULL)
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
+				 "tamwil_client_dial: no handle");
+	if (c->dialled || c->fd >= 0)
+		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
+				 "tamwil_client_dial: dialled already");
+	/* The failure is kept: every later call reports it. */
+	rc = open_socket(c, &c->dial_error);
 	if (rc == TAMWIL_OK)
-		rc = open_socket(c, opt, err);
-	if (rc == TAMWIL_OK)
-		rc = handshake_start(c, opt, err);
+		rc = handshake_start(c, &c->dial_error);
+	if (rc == TAMWIL_OK) {
+		c->dialled = 1;
+		return TAMWIL_OK;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	channel_clear(&c->ch);
+	if (err != NULL)
+		*err = c->dial_error;
+	return rc;
+}
+
+int tamwil_client_online(const tamwil_client *c)
+{
+	return c != NULL && c->dialled && !c->broken;
+}
+
+int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
+			  tamwil_error *err)
+{
+	tamwil_client *c = NULL;
+	int rc;
+
+	rc = tamwil_client_open(opt, &c, err);
+	if (rc != TAMWIL_OK)
+		return rc;
+	rc = tamwil_client_dial(c, err);
 	if (rc != TAMWIL_OK) {
 		tamwil_client_close(c);
 		return rc;
@@ -397,6 +452,12 @@ int client_call(tamwil_client *c, Tamwil__V1__Request *req, int expected,
 	int rc;
 
 	*out = NULL;
+	if (!c->dialled) {
+		if (err != NULL)
+			*err = c->dial_error;
+		return c->dial_error.status != TAMWIL_OK ? c->dial_error.status
+							 : TAMWIL_ERR_CLOSED;
+	}
 	if (c->broken)
 		return SET_ERROR(err, TAMWIL_ERR_CLOSED,
 				 "the connection to %s is no longer usable: "
@@ -473,6 +534,7 @@ void tamwil_client_close(tamwil_client *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	channel_clear(&c->ch);
+	tamwil_outbox_close(c->outbox);
 	if (c->secrets != NULL)
 		sodium_free(c->secrets); /* wipes the keys and the box key */
 	client_audit_clear(c);

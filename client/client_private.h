@@ -33,9 +33,15 @@ struct client_secrets {
 struct tamwil_client {
 	int fd;
 	int io_timeout_ms;
-	int hello_sent; /* message 3 has left with the first request */
-	int answered;	/* at least one Response came back */
-	int broken;	/* a failure left the channel unusable */
+	int connect_timeout_ms;
+	/* Where to dial (tamwil_client_dial()), kept from the options. */
+	char server[TAMWIL_CONFIG_SERVER_MAX];
+	uint8_t server_noise_pk[KEYFILE_KEYLEN];
+	int dialled;		 /* the socket is open and the hello read */
+	tamwil_error dial_error; /* why the last dial failed, if it did */
+	int hello_sent;		 /* message 3 has left with the first request */
+	int answered;		 /* at least one Response came back */
+	int broken;		 /* a failure left the channel unusable */
 	uint64_t next_id;
 	channel ch;
 	struct client_secrets *secrets;
@@ -55,6 +61,8 @@ struct tamwil_client {
 	char server_version[64];
 	uint8_t frame[FRAME_HEADER_LEN + FRAME_MAX_BODY]; /* one wire frame */
 	uint8_t plain[FRAME_MAX_BODY]; /* the plaintext of one frame */
+	/* This principal's outbox at this server, opened when first asked. */
+	struct tamwil_outbox *outbox;
 };
 
 /* Fills err (may be NULL) with status, code 0 and a sentence. */

@@ -350,9 +350,9 @@ static int verify_records(struct verify *v)
 }
 
 int tamwil_export_verify(const char *path, const uint8_t *sign_pk,
-			 const char *db_path, tamwil_export_progress progress,
-			 void *arg, tamwil_export_summary *sum, char *why,
-			 size_t cap)
+			 const char *db_path, const uint8_t *data_sk,
+			 tamwil_export_progress progress, void *arg,
+			 tamwil_export_summary *sum, char *why, size_t cap)
 {
 	struct verify v;
 	int rc = -1;
@@ -373,6 +373,8 @@ int tamwil_export_verify(const char *path, const uint8_t *sign_pk,
 		snprintf(why, cap, "out of memory");
 		goto out;
 	}
+	if (data_sk != NULL)
+		replay_set_data_key(v.r, data_sk);
 	if (db_path != NULL) {
 		v.db = tamwil_dbcheck_open(db_path, why, cap);
 		if (v.db == NULL)
@@ -380,6 +382,7 @@ int tamwil_export_verify(const char *path, const uint8_t *sign_pk,
 		sum->db_checked = 1;
 	}
 	rc = verify_records(&v);
+	sum->identities = replay_identities(v.r);
 out:
 	tamwil_dbcheck_close(v.db);
 	replay_free(v.r);

@@ -135,9 +135,10 @@ typedef struct tamwil_whoami {
 } tamwil_whoami;
 
 /*
- * Connects and runs the handshake. The handshake's third message leaves
- * only with the first request, so the channel is proven at that request:
- * connect itself fails only for reachability and for the server's key.
+ * tamwil_client_open() then tamwil_client_dial(), closing the handle if
+ * the dial fails. Connects and runs the handshake. The handshake's third
+ * message leaves only with the first request, so the channel is proven at that
+ * request: connect itself fails only for reachability and for the server's key.
  * On success *out is a handle for tamwil_client_close(). Returns TAMWIL_OK
  * or a negative tamwil_status with err filled in.
  *
@@ -149,6 +150,29 @@ typedef struct tamwil_whoami {
  */
 int tamwil_client_connect(const tamwil_client_options *opt, tamwil_client **out,
 			  tamwil_error *err);
+
+/*
+ * A handle that holds the keys but no connection yet: operations can be
+ * signed (tamwil_client_sign()) and identities sealed
+ * (tamwil_client_seal_identity()) with it while head office cannot be
+ * reached. tamwil_client_dial() then connects it. Only local failures
+ * (TAMWIL_ERR_LOCAL: options, memory, the saved checkpoint). On success
+ * *out is for tamwil_client_close(); the options are read during the
+ * call only, as for tamwil_client_connect().
+ */
+int tamwil_client_open(const tamwil_client_options *opt, tamwil_client **out,
+		       tamwil_error *err);
+
+/*
+ * Connects a handle from tamwil_client_open() (once): TCP and the first
+ * two handshake messages, as tamwil_client_connect() does. On failure the
+ * handle stays usable offline (signing, sealing, its outbox) and every
+ * request on it fails with the same status and sentence.
+ */
+int tamwil_client_dial(tamwil_client *c, tamwil_error *err);
+
+/* 1 if c is connected and no failure has broken its channel. */
+int tamwil_client_online(const tamwil_client *c);
 
 /*
  * Asks who the server knows this key as. The first request of a

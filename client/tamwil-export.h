@@ -55,7 +55,8 @@ void tamwil_export_close(tamwil_export_reader *rd);
 /* What a verification went through. */
 typedef struct tamwil_export_summary {
 	uint64_t entries, checkpoints, applications, programmes;
-	int db_checked; /* a database copy was compared too */
+	uint64_t identities; /* sealed identities opened, with a data key */
+	int db_checked;	     /* a database copy was compared too */
 } tamwil_export_summary;
 
 /* Called after each entry verified, with the count and the total. */
@@ -68,14 +69,16 @@ typedef void (*tamwil_export_progress)(void *arg, uint64_t done,
  * checkpoint through the replay; the stated applications and programmes
  * against the replay, and none missing; the end record's counts. With
  * db_path (NULL: none) the database copy's applications and programmes
- * are compared with the stated, verified ones, and counted. 0 with *sum,
+ * are compared with the stated, verified ones, and counted. With data_sk
+ * (head office's 32-byte data secret key; NULL: none) every submission's
+ * sealed identity is opened and checked too. 0 with *sum,
  * or -1 with the first failure in why ("entry 1234: the signature does
  * not verify"); progress may be NULL.
  */
 int tamwil_export_verify(const char *path, const uint8_t *sign_pk,
-			 const char *db_path, tamwil_export_progress progress,
-			 void *arg, tamwil_export_summary *sum, char *why,
-			 size_t cap);
+			 const char *db_path, const uint8_t *data_sk,
+			 tamwil_export_progress progress, void *arg,
+			 tamwil_export_summary *sum, char *why, size_t cap);
 
 /*
  * A database copy of head office, opened read-only (tamwil_dbcheck.c):

@@ -14,9 +14,12 @@
 #include "cli_audit.h"
 #include "cli_config.h"
 #include "cli_disburse.h"
+#include "cli_import.h"
 #include "cli_keys.h"
 #include "cli_ops.h"
+#include "cli_outbox.h"
 #include "cli_query.h"
+#include "cli_setup.h"
 #include "cli_show.h"
 #include "cli_submit.h"
 #include "cli_util.h"
@@ -33,6 +36,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"setup", cli_setup_main, cli_setup_usage},
     {"keygen", cli_keygen_main, cli_keygen_usage},
     {"key", cli_key_main, cli_key_usage},
     {"whoami", cli_whoami_main, cli_whoami_usage},
@@ -41,6 +45,7 @@ static const struct command commands[] = {
     {"enrol", cli_enrol_main, cli_enrol_usage},
     {"revoke", cli_revoke_main, cli_revoke_usage},
     {"submit", cli_submit_main, cli_submit_usage},
+    {"import", cli_import_main, cli_import_usage},
     {"withdraw", cli_withdraw_main, cli_withdraw_usage},
     {"approve", cli_approve_main, cli_approve_usage},
     {"reject", cli_reject_main, cli_reject_usage},
@@ -51,6 +56,8 @@ static const struct command commands[] = {
     {"budget", cli_budget_main, cli_budget_usage},
     {"report", cli_report_main, cli_report_usage},
     {"audit", cli_audit_main, cli_audit_usage},
+    {"sync", cli_sync_main, cli_sync_usage},
+    {"outbox", cli_outbox_main, cli_outbox_usage},
 };
 
 static void usage(FILE *out)
@@ -62,6 +69,9 @@ static void usage(FILE *out)
 	    "encrypted channel, as the principal of your key file.\n"
 	    "\n"
 	    "Your key:\n"
+	    "  setup                          write your configuration file "
+	    "and\n"
+	    "                                 make your key (start here)\n"
 	    "  keygen --out FILE [--protect]  make a new private key file\n"
 	    "  key public [FILE]              print your public key file, to\n"
 	    "                                 send to head office\n"
@@ -71,6 +81,8 @@ static void usage(FILE *out)
 	    "Applications:\n"
 	    "  submit --programme CODE ...    submit a beneficiary's "
 	    "application\n"
+	    "  import FILE.csv [--dry-run]    submit one application per row\n"
+	    "                                 of a spreadsheet\n"
 	    "  withdraw REF                   withdraw it before a decision\n"
 	    "  approve REF [--amount AMOUNT]  approve it (approvers)\n"
 	    "  reject REF --reason TEXT       reject it (approvers)\n"
@@ -80,15 +92,23 @@ static void usage(FILE *out)
 	    "  show REF                       an application and its history\n"
 	    "  list [FILTERS] [--all]         applications, filtered\n"
 	    "\n"
+	    "When head office cannot be reached, these wait in this office's\n"
+	    "outbox (exit status 75, \"queued\"):\n"
+	    "  sync                           send what waits, in order\n"
+	    "  outbox [--all]                 what waits (--all: the history)\n"
+	    "\n"
 	    "Figures:\n"
 	    "  budget                         programmes and their budget use\n"
 	    "  report --by GROUP              counts and amounts by region,\n"
-	    "                                 programme, sector, sex or "
-	    "category\n"
+	    "                                 programme, sector, sex,\n"
+	    "                                 category or month\n"
+	    "  report --html FILE             all of it as a web page with\n"
+	    "                                 charts\n"
 	    "\n"
 	    "Audit (auditors and admins):\n"
 	    "  audit export --out FILE        the whole log, for an audit\n"
 	    "  audit verify FILE --server-key PUBFILE [--db COPY]\n"
+	    "               [--data-key DATAKEY]\n"
 	    "                                 check an export offline\n"
 	    "  audit proof REF                an application's log entries,\n"
 	    "                                 each proven\n"
@@ -130,6 +150,7 @@ static void usage(FILE *out)
 	    "$TAMWIL_PASSPHRASE, else from a prompt on the terminal.\n"
 	    "\n"
 	    "Examples:\n"
+	    "  tamwil setup --server 10.0.0.5 --server-key server.pub\n"
 	    "  tamwil keygen --out ~/.config/tamwil/fatima.key --protect\n"
 	    "  tamwil key public ~/.config/tamwil/fatima.key > fatima.pub\n"
 	    "  tamwil --server 10.0.0.5 --server-key server.pub --key "
@@ -137,8 +158,11 @@ static void usage(FILE *out)
 	    "  tamwil --json whoami\n"
 	    "  tamwil approve LAG-2026-000123 --amount \"35 000,00\"\n"
 	    "  tamwil --csv list --state approved --all > approved.csv\n"
+	    "  tamwil import --dry-run beneficiaires.csv\n"
 	    "\n"
-	    "Exit status: 0 done, 1 failed, 2 wrong usage.\n",
+	    "Exit status: 0 done, 1 failed, 2 wrong usage, 3 head office's "
+	    "log\n"
+	    "does not extend what this office saw, 75 queued in the outbox.\n",
 	    out);
 }
 

@@ -1,7 +1,8 @@
 /*
  * Offline verification of the audit log. The state it rebuilds is only
  * what the log decides (who may act, programmes' budgets, applications'
- * states and amounts); sealed personal fields are not opened here. The
+ * states and amounts); sealed personal fields are opened only when the
+ * auditor gives head office's data key (replay_set_data_key). The
  * tree is kept as its frontier: the perfect subtrees of the current size,
  * at most 64 hashes, so memory does not grow with the log.
  */
@@ -12,11 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "merkle.h"
 #include "money.h"
 #include "pbuf.h"
 #include "role.h"
+#include "seal.h"
 #include "signop.h"
+#include "text.h"
 
 #define REPLAY_KEYLEN	32
 #define REPLAY_CODE_MAX 64
@@ -59,6 +64,10 @@ struct replay {
 	size_t nprogrammes, cap_programmes;
 	replay_app *apps; /* open addressing on the reference */
 	size_t napps, cap_apps;
+	/* Head office's data secret key, to open sealed identities. */
+	uint8_t data_sk[SEAL_KEYLEN];
+	int has_data;
+	uint64_t identities; /* sealed identities opened and checked */
 	/* The entry being replayed, for messages. */
 	uint64_t seq;
 	long signer; /* principal index, -1 for the server */
@@ -107,7 +116,19 @@ void replay_free(replay *r)
 	free(r->principals);
 	free(r->programmes);
 	free(r->apps);
+	sodium_memzero(r->data_sk, sizeof(r->data_sk));
 	free(r);
+}
+
+void replay_set_data_key(replay *r, const uint8_t *data_sk)
+{
+	memcpy(r->data_sk, data_sk, sizeof(r->data_sk));
+	r->has_data = 1;
+}
+
+uint64_t replay_identities(const replay *r)
+{
+	return r->identities;
 }
 
 uint64_t replay_size(const replay *r)
@@ -425,6 +446,70 @@ static int replay_revoke(replay *r, const Tamwil__V1__RevokePrincipal *m)
 	return 0;
 }
 
+/* A sealed identity's fields, as head office checks them on submission. */
+static int replay_identity_fields(replay *r, const Tamwil__V1__Identity *id,
+				  uint32_t birth_year)
+{
+	int year;
+
+	if (!text_valid_name(id->national_id, 64) ||
+	    !text_valid_name(id->first_name, 200) ||
+	    !text_valid_name(id->last_name, 200) ||
+	    !text_valid(id->phone, strlen(id->phone)) ||
+	    !text_valid(id->address, strlen(id->address)))
+		return replay_fail(r, "the sealed identity's ID, names or "
+				      "contact are missing or not text");
+	if (!text_valid_date(id->birth_date, &year) ||
+	    (uint32_t)year != birth_year)
+		return replay_fail(r,
+				   "the sealed birth date does not agree with "
+				   "the birth year %u in clear",
+				   birth_year);
+	return 0;
+}
+
+/*
+ * With head office's data key: opens the identity the submitter sealed
+ * and checks it as head office did when it accepted it.
+ */
+static int replay_identity(replay *r, const Tamwil__V1__SubmitApplication *m)
+{
+	uint8_t key[SEAL_KEYLEN], plain[4096];
+	Tamwil__V1__Identity *id;
+	pbuf_budget budget;
+	const ProtobufCBinaryData *box = &m->identity_box;
+	int rc = -1;
+
+	if (!r->has_data)
+		return 0;
+	if (seal_box_key(key, r->principals[r->signer].noise_pk, r->data_sk) !=
+	    0)
+		return replay_fail(r, "the submitter's key cannot have sealed "
+				      "to head office");
+	if (box->len <= SEAL_BOX_OVERHEAD || box->len > sizeof(plain) ||
+	    seal_box_open(key, box->data, box->len, plain) != 0) {
+		rc = replay_fail(r, "the sealed identity does not open with "
+				    "the data key given");
+		goto out;
+	}
+	pbuf_budget_init(&budget, PBUF_BUDGET_DEFAULT);
+	id = tamwil__v1__identity__unpack(&budget.alloc,
+					  box->len - SEAL_BOX_OVERHEAD, plain);
+	if (id == NULL) {
+		rc = replay_fail(r, "the sealed identity is not a well-formed "
+				    "Identity");
+		goto out;
+	}
+	rc = replay_identity_fields(r, id, m->birth_year);
+	tamwil__v1__identity__free_unpacked(id, &budget.alloc);
+	if (rc == 0)
+		r->identities++;
+out:
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(plain, sizeof(plain));
+	return rc;
+}
+
 static int replay_submit(replay *r, const Tamwil__V1__SubmitApplication *m,
 			 const Tamwil__V1__OperationResult *out)
 {
@@ -435,7 +520,7 @@ static int replay_submit(replay *r, const Tamwil__V1__SubmitApplication *m,
 	    replay_need_role(r, TAMWIL__V1__ROLE__ROLE_COORDINATOR,
 			     TAMWIL__V1__ROLE__ROLE_ADMIN,
 			     "submit an application") ||
-	    replay_need_region(r, m->region))
+	    replay_need_region(r, m->region) || replay_identity(r, m) != 0)
 		return -1;
 	prog = replay_programme_find(r, m->programme);
 	if (prog < 0)

@@ -27,6 +27,18 @@ replay *replay_new(const uint8_t *server_sign_pk);
 void replay_free(replay *r);
 
 /*
+ * Gives head office's data secret key (32 bytes, copied; wiped by
+ * replay_free()): from then on every submission's sealed identity is
+ * opened with the key it shares with its submitter and checked as head
+ * office checks it (ID, names, contact as text; the birth date agreeing
+ * with the birth year in clear). Without it sealed fields stay closed.
+ */
+void replay_set_data_key(replay *r, const uint8_t *data_sk);
+
+/* Sealed identities opened and checked so far. */
+uint64_t replay_identities(const replay *r);
+
+/*
  * Feeds the next entry (its serialized LogEntry bytes, exactly as
  * exported). Returns 0, or -1 with "entry N: ..." in err.
  */

@@ -100,10 +100,10 @@ static void audit_from_row(const store_checkpoint *row, checkpoint *cp)
 	memcpy(cp->sig, row->sig, sizeof(cp->sig));
 }
 
-int audit_latest(server *srv, checkpoint *cp)
+int audit_latest(store *st, checkpoint *cp)
 {
 	store_checkpoint row;
-	int rc = store_checkpoint_latest(srv->st, &row);
+	int rc = store_checkpoint_latest(st, &row);
 
 	if (rc == STORE_NOT_FOUND)
 		return 1;
@@ -114,27 +114,27 @@ int audit_latest(server *srv, checkpoint *cp)
 }
 
 /* The checkpoint of exactly `size` leaves: 0 or -1. */
-static int audit_at(server *srv, uint64_t size, checkpoint *cp)
+static int audit_at(store *st, uint64_t size, checkpoint *cp)
 {
 	store_checkpoint row;
 
-	if (store_checkpoint_at(srv->st, size, &row) != 0)
+	if (store_checkpoint_at(st, size, &row) != 0)
 		return -1;
 	audit_from_row(&row, cp);
 	return 0;
 }
 
-int audit_receipt_build(server *srv, uint64_t seq, uint64_t tree_size,
+int audit_receipt_build(store *st, uint64_t seq, uint64_t tree_size,
 			audit_receipt *r)
 {
-	int rc = tree_size == 0 ? audit_latest(srv, &r->cp)
-				: audit_at(srv, tree_size, &r->cp);
+	int rc = tree_size == 0 ? audit_latest(st, &r->cp)
+				: audit_at(st, tree_size, &r->cp);
 
 	if (rc != 0 || seq >= r->cp.size ||
-	    store_log_entry(srv->st, seq, r->entry, sizeof(r->entry),
+	    store_log_entry(st, seq, r->entry, sizeof(r->entry),
 			    &r->entry_len) != 0)
 		return -1;
-	return merkle_inclusion_proof(seq, r->cp.size, audit_fetch, srv->st,
+	return merkle_inclusion_proof(seq, r->cp.size, audit_fetch, st,
 				      r->proof, MERKLE_MAX_PROOF, &r->nproof);
 }
 
@@ -164,9 +164,9 @@ void audit_receipt_message(audit_receipt *r, Tamwil__V1__Receipt *msg)
 	msg->inclusion_proof = r->proof_msg;
 }
 
-int audit_consistency(server *srv, uint64_t old_size, uint64_t new_size,
+int audit_consistency(store *st, uint64_t old_size, uint64_t new_size,
 		      merkle_hash *proof, size_t *n)
 {
-	return merkle_consistency_proof(old_size, new_size, audit_fetch,
-					srv->st, proof, MERKLE_MAX_PROOF, n);
+	return merkle_consistency_proof(old_size, new_size, audit_fetch, st,
+					proof, MERKLE_MAX_PROOF, n);
 }

@@ -45,11 +45,14 @@ int audit_append(server *srv, const Tamwil__V1__SignedOperation *sop,
 		 uint64_t *seq);
 
 /*
+ * The readers below take the store connection to read from: the writer's
+ * own, or a query thread's read-only one.
+ *
  * Fills r with entry seq, the checkpoint of tree_size (0: the newest) and
  * the inclusion proof of the entry in it. 0, or -1 (unknown entry or
  * checkpoint, store failure).
  */
-int audit_receipt_build(server *srv, uint64_t seq, uint64_t tree_size,
+int audit_receipt_build(store *st, uint64_t seq, uint64_t tree_size,
 			audit_receipt *r);
 
 /* Points msg at r's parts, for packing; r must outlive msg. */
@@ -60,13 +63,13 @@ void audit_checkpoint_message(const checkpoint *cp,
 			      Tamwil__V1__Checkpoint *msg);
 
 /* The newest checkpoint: 0, 1 when the log is still empty, or -1. */
-int audit_latest(server *srv, checkpoint *cp);
+int audit_latest(store *st, checkpoint *cp);
 
 /*
  * The consistency proof from old_size to new_size into proof (capacity
  * MERKLE_MAX_PROOF), *n hashes. 0 or -1.
  */
-int audit_consistency(server *srv, uint64_t old_size, uint64_t new_size,
+int audit_consistency(store *st, uint64_t old_size, uint64_t new_size,
 		      merkle_hash *proof, size_t *n);
 
 #endif

@@ -140,6 +140,10 @@ int config_set(config *cfg, const char *name, const char *value, char *err,
 		if (config_int(value, 1, 1000000, &v) != 0)
 			goto bad;
 		cfg->handshake_burst = (int)v;
+	} else if (strcmp(name, "workers") == 0) {
+		if (config_int(value, 0, 64, &v) != 0)
+			goto bad;
+		cfg->workers = (int)v;
 	} else if (strcmp(name, "log_level") == 0) {
 		if (log_level_parse(value, &cfg->log_level) != 0)
 			goto bad;
@@ -154,8 +158,8 @@ bad:
 		 "handshake_timeout: seconds up to 300; idle_timeout: seconds "
 		 "1-86400; max_connections: 1-1000000; max_frame: 1024-65535; "
 		 "max_output: 65536-1073741824; max_per_source, "
-		 "handshake_rate, handshake_burst: 1-1000000; log_level: "
-		 "error, warn, info or debug)",
+		 "handshake_rate, handshake_burst: 1-1000000; workers: 0-64, "
+		 "0 for one per core; log_level: error, warn, info or debug)",
 		 value, name);
 	return -1;
 }

@@ -26,6 +26,7 @@ typedef struct config {
 	int max_per_source;  /* connections one address may hold */
 	int handshake_rate;  /* handshakes per second per address */
 	int handshake_burst; /* handshakes an address may start at once */
+	int workers; /* threads verifying and querying; 0: one per core */
 	enum log_level log_level;
 } config;
 

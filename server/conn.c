@@ -25,6 +25,7 @@
 #include "channel.h"
 #include "dispatch.h"
 #include "log.h"
+#include "pool.h"
 
 /* A ClientHello and its first request fit in a frame like any request. */
 #define CONN_MSG3_MIN (CHANNEL_MSG3_OVERHEAD)
@@ -42,8 +43,32 @@ struct conn {
 	ops_session sess; /* sess.who points at who */
 	char peer[NI_MAXHOST + NI_MAXSERV + 4];
 	struct sockaddr_storage addr; /* for the per-source limits */
+	/*
+	 * The request in flight, if any: one at a time, so answers leave in
+	 * the order requests came, and sess is used by one thread at a time.
+	 * While it is out, who, sess and peer are the job's (the worker of
+	 * a hello fills who) and the structure outlives a close (dead)
+	 * until the job comes back.
+	 */
+	pool_job *job;
+	int dead;	/* closed while its job was out */
+	int stop_after; /* a stop came while its job was out */
 };
 
+/* Wipes and frees what a job and the connection still hold. */
+static void conn_release(struct conn *c)
+{
+	ops_session_clear(&c->sess);
+	sodium_memzero(&c->who, sizeof(c->who));
+	free(c);
+}
+
+static void conn_shutdown(struct conn *c);
+
+/*
+ * Closes the connection. With a job in flight the structure stays, marked
+ * dead, for conn_job_done() to free.
+ */
 static void conn_free(struct conn *c)
 {
 	server *srv = c->srv;
@@ -55,10 +80,13 @@ static void conn_free(struct conn *c)
 		event_free(c->timer);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	c->timer = NULL;
+	c->bev = NULL;
 	channel_clear(&c->ch);
-	ops_session_clear(&c->sess);
-	sodium_memzero(&c->who, sizeof(c->who));
-	free(c);
+	if (c->job != NULL)
+		c->dead = 1;
+	else
+		conn_release(c);
 	server_conn_gone(srv);
 }
 
@@ -97,14 +125,15 @@ static int conn_send(struct conn *c, size_t body_len)
 	return 0;
 }
 
-/* Seals the plaintext answer in srv->answer and queues it. */
-static int conn_send_sealed(struct conn *c, size_t plain_len)
+/* Seals a plaintext answer and queues it. */
+static int conn_send_sealed(struct conn *c, const uint8_t *plain,
+			    size_t plain_len)
 {
 	server *srv = c->srv;
 	size_t ct_len;
 
-	if (channel_seal(&c->ch, srv->answer, plain_len,
-			 srv->out + FRAME_HEADER_LEN, &ct_len) != 0)
+	if (channel_seal(&c->ch, plain, plain_len, srv->out + FRAME_HEADER_LEN,
+			 &ct_len) != 0)
 		return -1;
 	return conn_send(c, ct_len);
 }
@@ -135,101 +164,109 @@ static int conn_on_msg1(struct conn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-/* Records a refused key for the auditors; best effort. */
+/* Records a refused key for the auditors, through the writer. */
 static void conn_security_event(struct conn *c, int64_t principal,
 				const char *kind, const char *detail)
 {
-	if (store_security_event(c->srv->st, (int64_t)time(NULL), principal,
-				 c->peer, kind, detail) != 0)
-		log_error("security event: %s", store_errmsg(c->srv->st));
+	pool_security_event(c->srv, principal, c->peer, kind, detail);
 }
 
-/* Looks the proven static key up; refuses unknown and revoked keys. */
-static int conn_authenticate(struct conn *c)
+/*
+ * After the worker looked the proven static key up (DISPATCH_UNKNOWN_KEY,
+ * DISPATCH_REVOKED_KEY): logs, records the security event and closes.
+ */
+static void conn_refuse_key(struct conn *c, const pool_job *j)
 {
-	uint8_t rs[NOISE_DHLEN];
 	char hex[17];
-	int rc;
 
-	if (channel_remote_static(&c->ch, rs) != 0) {
-		conn_refuse(c, "no static key after message 3");
-		return -1;
-	}
-	sodium_bin2hex(hex, sizeof(hex), rs, 8);
-	rc = store_principal_by_noise(c->srv->st, rs, &c->who);
-	if (rc == STORE_NOT_FOUND) {
+	sodium_bin2hex(hex, sizeof(hex), j->d.peer_key, 8);
+	if (j->d.status == DISPATCH_UNKNOWN_KEY) {
 		log_info("connection from %s refused: unknown key %s...",
 			 c->peer, hex);
 		conn_security_event(c, 0, "unknown key", hex);
-		conn_free(c);
-		return -1;
-	}
-	if (rc != 0) {
-		log_error("principal lookup: %s", store_errmsg(c->srv->st));
-		conn_refuse(c, "internal error looking the key up");
-		return -1;
-	}
-	if (c->who.revoked) {
+	} else {
 		log_info("connection from %s refused: revoked key of %s (%s)",
 			 c->peer, c->who.name, hex);
 		conn_security_event(c, c->who.id, "revoked key", c->who.name);
-		conn_free(c);
+	}
+	conn_free(c);
+}
+
+/*
+ * Hands the plaintext of a request (or of the ClientHello) to the
+ * workers. The connection reads no further frame until its answer is
+ * back. 0, or -1 after closing.
+ */
+static int conn_submit(struct conn *c, const uint8_t *peer_key,
+		       const uint8_t *plain, size_t len)
+{
+	pool_job *j = calloc(1, sizeof(*j));
+	uint8_t *in = malloc(len > 0 ? len : 1);
+	uint8_t *out = malloc(CHANNEL_MAX_PLAINTEXT);
+
+	if (j == NULL || in == NULL || out == NULL) {
+		free(j);
+		free(in);
+		free(out);
+		conn_refuse(c, "out of memory");
 		return -1;
 	}
+	memcpy(in, plain, len);
+	j->owner = c;
+	j->d.s = &c->sess;
+	j->d.hello = peer_key != NULL;
+	if (peer_key != NULL)
+		memcpy(j->d.peer_key, peer_key, sizeof(j->d.peer_key));
+	j->d.who = &c->who;
+	j->d.in = in;
+	j->d.in_len = len;
+	j->d.out = out;
+	j->d.out_cap = CHANNEL_MAX_PLAINTEXT;
+	c->job = j;
+	/* The server is busy, not the client: no timeout meanwhile. */
+	evtimer_del(c->timer);
+	pool_submit(c->srv, j);
 	return 0;
+}
+
+static void conn_job_free(pool_job *j)
+{
+	free((uint8_t *)j->d.in);
+	free(j->d.out);
+	free(j);
 }
 
 /* Message 3 (-> s, se): who the client is, and maybe its first request. */
 static int conn_on_msg3(struct conn *c, const uint8_t *msg, size_t len)
 {
 	server *srv = c->srv;
-	size_t payload_len, answer_len;
-	int answered;
+	uint8_t rs[NOISE_DHLEN];
+	size_t payload_len;
 
 	if (channel_handshake_read(&c->ch, msg, len, srv->plain,
 				   sizeof(srv->plain), &payload_len) != 0) {
 		conn_refuse(c, "bad handshake message 3 (decryption failed)");
 		return -1;
 	}
-	if (conn_authenticate(c) != 0)
-		return -1;
-	if (dispatch_client_hello(srv, &c->sess, srv->plain, payload_len,
-				  srv->answer, CHANNEL_MAX_PLAINTEXT,
-				  &answer_len, &answered) != 0) {
-		conn_refuse(c, "malformed ClientHello");
+	if (channel_remote_static(&c->ch, rs) != 0) {
+		conn_refuse(c, "no static key after message 3");
 		return -1;
 	}
-	c->state = CONN_OPEN;
-	log_info("connection from %s accepted: %s (%s%s%s)", c->peer,
-		 c->who.name, c->who.role, c->who.region[0] ? ", " : "",
-		 c->who.region);
-	if (answered && conn_send_sealed(c, answer_len) != 0) {
-		conn_refuse(c, "cannot send the answer");
-		return -1;
-	}
-	return 0;
+	/* A worker looks the key up before it reads the hello. */
+	return conn_submit(c, rs, srv->plain, payload_len);
 }
 
-/* One transport frame: decrypt, dispatch, answer. */
+/* One transport frame: decrypt and hand over; the answer comes later. */
 static int conn_on_transport(struct conn *c, const uint8_t *msg, size_t len)
 {
 	server *srv = c->srv;
-	size_t plain_len, answer_len;
+	size_t plain_len;
 
 	if (channel_open(&c->ch, msg, len, srv->plain, &plain_len) != 0) {
 		conn_refuse(c, "decryption failed");
 		return -1;
 	}
-	if (dispatch_request(srv, &c->sess, srv->plain, plain_len, srv->answer,
-			     CHANNEL_MAX_PLAINTEXT, &answer_len) != 0) {
-		conn_refuse(c, "no answer could be produced");
-		return -1;
-	}
-	if (conn_send_sealed(c, answer_len) != 0) {
-		conn_refuse(c, "cannot send the answer");
-		return -1;
-	}
-	return 0;
+	return conn_submit(c, NULL, srv->plain, plain_len);
 }
 
 /* The largest body acceptable in the connection's state. */
@@ -267,7 +304,7 @@ static int conn_drain_input(struct conn *c)
 	uint8_t *msg = c->srv->in;
 	int rc;
 
-	while (c->state != CONN_CLOSING) {
+	while (c->state != CONN_CLOSING && c->job == NULL) {
 		size_t avail = evbuffer_get_length(in);
 		enum frame_status fs;
 
@@ -294,10 +331,80 @@ static int conn_drain_input(struct conn *c)
 			rc = conn_on_transport(c, msg, body_len);
 		if (rc != 0)
 			return -1;
-		if (c->state == CONN_OPEN)
-			conn_arm_timer(c, c->srv->cfg.idle_timeout_s * 1000L);
 	}
 	return 0;
+}
+
+/*
+ * Closes every channel of principal id but keep at once, the one whose
+ * job is out as soon as its answer is back: a revoked key keeps no
+ * session.
+ */
+static void conn_close_principal(server *srv, int64_t id,
+				 const struct conn *keep)
+{
+	struct conn *c, *next;
+
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);
+		if (c == keep || c->state != CONN_OPEN || c->who.id != id)
+			continue;
+		if (c->job != NULL)
+			c->stop_after = 1;
+		else
+			conn_refuse(c, "its key was revoked");
+	}
+}
+
+void conn_job_done(server *srv, pool_job *j)
+{
+	struct conn *c = j->owner;
+	enum dispatch_status status = j->d.status;
+	int rc = 0;
+
+	c->job = NULL;
+	if (c->dead) {
+		log_debug("answer to %s dropped: the connection had closed",
+			  c->peer);
+		conn_job_free(j);
+		conn_release(c);
+		return;
+	}
+	if (status == DISPATCH_UNKNOWN_KEY || status == DISPATCH_REVOKED_KEY) {
+		conn_refuse_key(c, j);
+		conn_job_free(j);
+		return;
+	}
+	if (status == DISPATCH_CLOSE) {
+		conn_refuse(c, j->d.why != NULL
+				   ? j->d.why
+				   : "no answer could be produced");
+		conn_job_free(j);
+		return;
+	}
+	if (c->state == CONN_WAIT_MSG3) {
+		c->state = CONN_OPEN;
+		log_info("connection from %s accepted: %s (%s%s%s)", c->peer,
+			 c->who.name, c->who.role, c->who.region[0] ? ", " : "",
+			 c->who.region);
+	}
+	if (status == DISPATCH_ANSWER)
+		rc = conn_send_sealed(c, j->d.out, j->d.out_len);
+	if (j->d.revoked != 0)
+		conn_close_principal(srv, j->d.revoked, c);
+	conn_job_free(j);
+	if (rc != 0) {
+		conn_refuse(c, "cannot send the answer");
+		return;
+	}
+	if (c->stop_after || srv->stopping) {
+		c->stop_after = 0;
+		conn_shutdown(c);
+		return;
+	}
+	conn_arm_timer(c, srv->cfg.idle_timeout_s * 1000L);
+	/* Frames that came meanwhile wait in the input buffer. */
+	conn_drain_input(c);
 }
 
 static void conn_on_read(struct bufferevent *bev, void *arg)
@@ -438,6 +545,10 @@ fail:
 /* Closes gracefully: see conn_stop_all(). */
 static void conn_shutdown(struct conn *c)
 {
+	if (c->job != NULL) {
+		c->stop_after = 1; /* its answer first */
+		return;
+	}
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		conn_free(c);
 		return;

@@ -1,14 +1,16 @@
 /*
  * One client connection: a bufferevent, the Noise channel, and the state
  * machine that walks it from the first handshake message to transport.
- * Bytes come in, frames are cut, decrypted and handed to dispatch; answers
- * go back sealed. A connection closes itself on any failure.
+ * Bytes come in, frames are cut, decrypted and handed to the workers
+ * (pool.h), one request at a time; answers come back and leave sealed. A
+ * connection closes itself on any failure.
  */
 #ifndef TAMWIL_CONN_H
 #define TAMWIL_CONN_H
 
 #include <sys/socket.h>
 
+#include "pool.h"
 #include "server.h"
 
 /*
@@ -17,6 +19,13 @@
  */
 int conn_accept(server *srv, int fd, const struct sockaddr *peer,
 		socklen_t peer_len);
+
+/*
+ * Delivers a finished job to its connection (the pool's done function,
+ * loop thread): sends the answer and reads the next request, or closes.
+ * A connection closed meanwhile is freed here.
+ */
+void conn_job_done(server *srv, pool_job *j);
 
 /*
  * Begins the stop of every connection: one with nothing left to send is

@@ -61,18 +61,31 @@ static int dispatch_ping(const Tamwil__V1__Request *req, uint8_t *out,
 	return reply_pack(&resp, out, out_cap, out_len);
 }
 
-/* Routes an unpacked request to its handler. */
-static int dispatch_route(server *srv, ops_session *s,
-			  const Tamwil__V1__Request *req, uint8_t *out,
-			  size_t out_cap, size_t *out_len)
+/*
+ * Routes an unpacked request: answers it into j->out, or prepares an
+ * operation for the writer. Returns the status.
+ */
+static enum dispatch_status dispatch_route(server *srv, store *rd,
+					   dispatch_job *j)
 {
+	const Tamwil__V1__Request *req = j->req;
+	int rc;
+
 	switch (req->body_case) {
 	case TAMWIL__V1__REQUEST__BODY_WHOAMI:
-		return dispatch_whoami(srv, s->who, req->request_id, out,
-				       out_cap, out_len);
+		rc = dispatch_whoami(srv, j->s->who, req->request_id, j->out,
+				     j->out_cap, &j->out_len);
+		break;
 	case TAMWIL__V1__REQUEST__BODY_OPERATION:
-		return ops_apply(srv, s, req->operation, req->request_id, out,
-				 out_cap, out_len);
+		/* Refusals that are security events are written by the writer.
+		 */
+		if (ops_prepare(srv, rd, j->s, req->operation, req->request_id,
+				&j->op) == 0 ||
+		    ops_security_kind(&j->op) != NULL)
+			return DISPATCH_WRITE;
+		rc = ops_answer(srv, rd, &j->op, j->out, j->out_cap,
+				&j->out_len);
+		break;
 	case TAMWIL__V1__REQUEST__BODY_GET_APPLICATION:
 	case TAMWIL__V1__REQUEST__BODY_LIST_APPLICATIONS:
 	case TAMWIL__V1__REQUEST__BODY_LIST_PROGRAMMES:
@@ -82,15 +95,19 @@ static int dispatch_route(server *srv, ops_session *s,
 	case TAMWIL__V1__REQUEST__BODY_INCLUSION:
 	case TAMWIL__V1__REQUEST__BODY_LOG_ENTRIES:
 	case TAMWIL__V1__REQUEST__BODY_SECURITY_EVENTS:
-		return query_answer(srv, s->who, req, out, out_cap, out_len);
+		rc = query_answer(srv, rd, j->s->who, req, j->out, j->out_cap,
+				  &j->out_len);
+		break;
 	case TAMWIL__V1__REQUEST__BODY_PING:
-		return dispatch_ping(req, out, out_cap, out_len);
+		rc = dispatch_ping(req, j->out, j->out_cap, &j->out_len);
+		break;
 	default:
-		return reply_error(
+		rc = reply_error(
 		    req->request_id, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
-		    "unknown request: this server does not offer it", out,
-		    out_cap, out_len);
+		    "unknown request: this server does not offer it", j->out,
+		    j->out_cap, &j->out_len);
 	}
+	return rc == 0 ? DISPATCH_ANSWER : DISPATCH_CLOSE;
 }
 
 int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len)
@@ -105,51 +122,93 @@ int dispatch_server_hello(uint8_t *out, size_t out_cap, size_t *out_len)
 	return 0;
 }
 
-int dispatch_client_hello(server *srv, ops_session *s, const uint8_t *in,
-			  size_t in_len, uint8_t *out, size_t out_cap,
-			  size_t *out_len, int *answered)
+/*
+ * Who the client of handshake message 3 is, then its ClientHello and
+ * first request.
+ */
+static enum dispatch_status dispatch_hello(server *srv, store *rd,
+					   dispatch_job *j)
 {
-	Tamwil__V1__ClientHello *hello;
-	pbuf_budget budget;
-	int rc = 0;
+	int rc = store_principal_by_noise(rd, j->peer_key, j->who);
 
-	*answered = 0;
-	pbuf_budget_init(&budget, PBUF_BUDGET_DEFAULT);
-	hello = tamwil__v1__client_hello__unpack(&budget.alloc, in_len, in);
-	if (hello == NULL)
-		return -1;
+	if (rc == STORE_NOT_FOUND)
+		return DISPATCH_UNKNOWN_KEY;
+	if (rc != 0) {
+		log_error("principal lookup: %s", store_errmsg(rd));
+		j->why = "internal error looking the key up";
+		return DISPATCH_CLOSE;
+	}
+	if (j->who->revoked)
+		return DISPATCH_REVOKED_KEY;
+	j->ch = tamwil__v1__client_hello__unpack(&j->budget.alloc, j->in_len,
+						 j->in);
+	if (j->ch == NULL) {
+		j->why = "malformed ClientHello";
+		return DISPATCH_CLOSE;
+	}
 	/* The version goes to the log: text, and short. */
-	if (strlen(hello->client_version) > DISPATCH_VERSION_MAX ||
-	    !text_valid(hello->client_version, strlen(hello->client_version))) {
-		tamwil__v1__client_hello__free_unpacked(hello, &budget.alloc);
-		return -1;
+	if (strlen(j->ch->client_version) > DISPATCH_VERSION_MAX ||
+	    !text_valid(j->ch->client_version, strlen(j->ch->client_version))) {
+		j->why = "ClientHello's client_version is not short text";
+		return DISPATCH_CLOSE;
 	}
-	log_debug("%s uses %s", s->who->name,
-		  hello->client_version[0] ? hello->client_version : "?");
-	if (hello->first_request != NULL) {
-		rc = dispatch_route(srv, s, hello->first_request, out, out_cap,
-				    out_len);
-		*answered = rc == 0;
-	}
-	tamwil__v1__client_hello__free_unpacked(hello, &budget.alloc);
-	return rc;
+	log_debug("%s uses %s", j->s->who->name,
+		  j->ch->client_version[0] ? j->ch->client_version : "?");
+	if (j->ch->first_request == NULL)
+		return DISPATCH_SILENT;
+	j->req = j->ch->first_request;
+	return dispatch_route(srv, rd, j);
 }
 
-int dispatch_request(server *srv, ops_session *s, const uint8_t *in,
-		     size_t in_len, uint8_t *out, size_t out_cap,
-		     size_t *out_len)
+enum dispatch_status dispatch_begin(server *srv, store *rd, dispatch_job *j)
 {
-	Tamwil__V1__Request *req;
-	pbuf_budget budget;
-	int rc;
+	pbuf_budget_init(&j->budget, PBUF_BUDGET_DEFAULT);
+	j->ch = NULL;
+	j->req = NULL;
+	j->out_len = 0;
+	j->why = NULL;
+	memset(&j->op, 0, sizeof(j->op));
+	if (j->hello) {
+		j->status = dispatch_hello(srv, rd, j);
+		return j->status;
+	}
+	j->req =
+	    tamwil__v1__request__unpack(&j->budget.alloc, j->in_len, j->in);
+	if (j->req == NULL)
+		j->status =
+		    reply_error(0, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
+				"the request could not be parsed", j->out,
+				j->out_cap, &j->out_len) == 0
+			? DISPATCH_ANSWER
+			: DISPATCH_CLOSE;
+	else
+		j->status = dispatch_route(srv, rd, j);
+	return j->status;
+}
 
-	pbuf_budget_init(&budget, PBUF_BUDGET_DEFAULT);
-	req = tamwil__v1__request__unpack(&budget.alloc, in_len, in);
-	if (req == NULL)
-		return reply_error(0, TAMWIL__V1__ERROR_CODE__ERROR_BAD_REQUEST,
-				   "the request could not be parsed", out,
-				   out_cap, out_len);
-	rc = dispatch_route(srv, s, req, out, out_cap, out_len);
-	tamwil__v1__request__free_unpacked(req, &budget.alloc);
-	return rc;
+void dispatch_finish(server *srv, dispatch_job *j)
+{
+	const Tamwil__V1__Operation *op = j->op.op;
+
+	j->status = ops_answer(srv, srv->st, &j->op, j->out, j->out_cap,
+			       &j->out_len) == 0
+			? DISPATCH_ANSWER
+			: DISPATCH_CLOSE;
+	/* The loop closes the revoked principal's channels once told. */
+	j->revoked = 0;
+	if (j->op.outcome == OPS_APPLIED && op != NULL &&
+	    op->body_case == TAMWIL__V1__OPERATION__BODY_REVOKE_PRINCIPAL)
+		j->revoked = j->op.res.principal_id;
+}
+
+void dispatch_job_clear(dispatch_job *j)
+{
+	ops_pending_clear(&j->op);
+	if (j->ch != NULL)
+		tamwil__v1__client_hello__free_unpacked(j->ch,
+							&j->budget.alloc);
+	else if (j->req != NULL)
+		tamwil__v1__request__free_unpacked(j->req, &j->budget.alloc);
+	j->ch = NULL;
+	j->req = NULL;
 }

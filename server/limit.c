@@ -14,6 +14,11 @@
 void limit_init(limiter *l, int max_conns, int rate, int burst)
 {
 	memset(l, 0, sizeof(*l));
+	limit_set(l, max_conns, rate, burst);
+}
+
+void limit_set(limiter *l, int max_conns, int rate, int burst)
+{
 	l->max_conns = max_conns;
 	l->rate = rate;
 	l->burst = burst;

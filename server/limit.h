@@ -38,6 +38,12 @@ enum limit_verdict {
 void limit_init(limiter *l, int max_conns, int rate, int burst);
 
 /*
+ * Changes the limits (a reload), keeping what each source holds now: a
+ * source over a lower limit keeps its connections and may open no more.
+ */
+void limit_set(limiter *l, int max_conns, int rate, int burst);
+
+/*
  * Decides on a new connection from sa at now_ms. On LIMIT_OK the source
  * holds one more connection and one handshake token less; the caller
  * calls limit_release() when the connection ends.

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "backup.h"
 #include "check.h"
 #include "config.h"
 #include "keyfile.h"
@@ -32,13 +34,15 @@ static const char main_usage[] =
     "               [--max-connections N] [--max-frame BYTES]\n"
     "               [--max-output BYTES] [--max-per-source N]\n"
     "               [--handshake-rate N] [--handshake-burst N]\n"
-    "               [--log-level LEVEL]\n"
-    "       tamwild init --state DIR --admin PUBFILE --admin-name NAME\n"
+    "               [--workers N] [--log-level LEVEL]\n"
+    "       tamwild init --state DIR [--admin PUBFILE --admin-name NAME]\n"
     "       tamwild pubkey --state DIR\n"
     "       tamwild enrol --state DIR PUBFILE --name NAME --role ROLE "
     "[--region CODE]\n"
     "       tamwild revoke --state DIR PUBFILE\n"
     "       tamwild check --state DIR\n"
+    "       tamwild backup --state DIR --out FILE\n"
+    "       tamwild restore --state DIR --from FILE\n"
     "\n"
     "Runs the Tamwil head-office daemon in the foreground, or tends its\n"
     "state folder. Settings come from the flags, then from FILE (default\n"
@@ -50,7 +54,11 @@ static const char main_usage[] =
     "  tamwild init --state /var/lib/tamwil --admin admin.pub "
     "--admin-name 'Amina Benali'\n"
     "  tamwild pubkey --state /var/lib/tamwil > server.pub\n"
-    "  tamwild --state /var/lib/tamwil --listen 0.0.0.0:7405\n";
+    "  tamwild --state /var/lib/tamwil --listen 0.0.0.0:7405\n"
+    "  tamwild backup --state /var/lib/tamwil --out "
+    "/srv/backup/tamwil-$(date +%F).db\n"
+    "  tamwild restore --state /var/lib/tamwil --from "
+    "/srv/backup/tamwil-2026-03-31.db\n";
 
 /* One flag given on the command line, applied after the config file. */
 struct main_flag {
@@ -130,6 +138,12 @@ static int main_enrol_signed(server *srv, const keyfile_public *pub,
 	return 0;
 }
 
+/*
+ * Creates a state folder. The first admin is normally enrolled at once;
+ * without --admin and --admin-name the folder starts with none, so that a
+ * package can create it on install and head office's administrator
+ * enrols the first admin later with `tamwild enrol`.
+ */
 static int main_init(const char *dir, const char *admin, const char *name)
 {
 	char err[STATE_ERR_MAX], fp[KEYFILE_FINGERPRINT_LEN];
@@ -138,17 +152,26 @@ static int main_init(const char *dir, const char *admin, const char *name)
 	uint64_t seq;
 	int rc;
 
-	if (dir == NULL || admin == NULL || name == NULL)
-		errx(2, "init needs --state DIR --admin PUBFILE --admin-name "
-			"NAME");
-	if (!text_valid_name(name, MAIN_NAME_MAX))
+	if (dir == NULL || (admin == NULL) != (name == NULL))
+		errx(2, "init needs --state DIR, and --admin PUBFILE with "
+			"--admin-name NAME");
+	if (name != NULL && !text_valid_name(name, MAIN_NAME_MAX))
 		errx(2,
 		     "--admin-name: give a name of 1 to %d bytes of UTF-8 "
 		     "text",
 		     MAIN_NAME_MAX);
-	main_read_pub(admin, &pub);
+	if (admin != NULL)
+		main_read_pub(admin, &pub);
 	if (state_init(dir, err, sizeof(err)) != 0)
 		errx(1, "%s", err);
+	if (admin == NULL) {
+		printf("initialised %s, with no admin yet: enrol the first "
+		       "with\n  tamwild enrol --state %s PUBFILE --name NAME "
+		       "--role admin\nserver public key: %s/%s (give it to "
+		       "every client)\n",
+		       dir, dir, dir, STATE_SERVER_PUB);
+		return 0;
+	}
 	srv = main_load(dir);
 	rc = main_enrol_signed(srv, &pub, name, "admin", NULL, &seq);
 	main_unload(srv);
@@ -259,58 +282,102 @@ static int main_check(const char *dir)
 	return rc == 0 ? 0 : 1;
 }
 
-/* Defaults, then the config file, then the flags. Exits on bad input. */
-static void main_settings(config *cfg, const char *config_file,
-			  const struct main_flag *flags, int nflags)
+/* What the settings are made of: the file named, and the flags given. */
+struct main_sources {
+	const char *config_file; /* NULL: DIR/tamwild.conf if it exists */
+	const struct main_flag *flags;
+	int nflags;
+};
+
+/*
+ * Defaults, then the config file, then the flags, into cfg. Returns 0, or
+ * -1 with what is wrong in err.
+ */
+static int main_settings_read(config *cfg, const struct main_sources *src,
+			      char *err, size_t err_len)
 {
-	char err[CONFIG_ERR_MAX], path[4096];
+	char why[CONFIG_ERR_MAX], path[4096];
 
 	config_defaults(cfg);
-	for (int i = 0; i < nflags; i++) {
-		if (strcmp(flags[i].name, "state") == 0 &&
-		    config_set(cfg, "state", flags[i].value, err,
-			       sizeof(err)) != 0)
-			errx(2, "--state: %s", err);
+	for (int i = 0; i < src->nflags; i++) {
+		if (strcmp(src->flags[i].name, "state") == 0 &&
+		    config_set(cfg, "state", src->flags[i].value, why,
+			       sizeof(why)) != 0) {
+			snprintf(err, err_len, "--state: %s", why);
+			return -1;
+		}
 	}
-	if (config_file != NULL) {
-		if (config_load_file(cfg, config_file, 1, err, sizeof(err)))
-			errx(2, "%s", err);
+	if (src->config_file != NULL) {
+		if (config_load_file(cfg, src->config_file, 1, err, err_len))
+			return -1;
 	} else if (state_path(path, sizeof(path), cfg->state_dir,
 			      "tamwild.conf") == 0 &&
-		   config_load_file(cfg, path, 0, err, sizeof(err)) != 0) {
-		errx(2, "%s", err);
+		   config_load_file(cfg, path, 0, err, err_len) != 0) {
+		return -1;
 	}
-	for (int i = 0; i < nflags; i++) {
+	for (int i = 0; i < src->nflags; i++) {
 		char name[32];
 
 		/* The file spells "--max-frame" as "max_frame". */
-		snprintf(name, sizeof(name), "%s", flags[i].name);
+		snprintf(name, sizeof(name), "%s", src->flags[i].name);
 		for (char *p = name; *p; p++) {
 			if (*p == '-')
 				*p = '_';
 		}
-		if (config_set(cfg, name, flags[i].value, err, sizeof(err)))
-			errx(2, "--%s: %s", flags[i].name, err);
+		if (config_set(cfg, name, src->flags[i].value, why,
+			       sizeof(why))) {
+			snprintf(err, err_len, "--%s: %s", src->flags[i].name,
+				 why);
+			return -1;
+		}
 	}
+	return 0;
 }
 
-static int main_serve(const config *cfg)
+/* main_settings_read(), exiting on bad input. */
+static void main_settings(config *cfg, const struct main_sources *src)
 {
+	char err[CONFIG_ERR_MAX + 64];
+
+	if (main_settings_read(cfg, src, err, sizeof(err)) != 0)
+		errx(2, "%s", err);
+}
+
+/* The daemon's reload (SIGHUP): the settings read again. */
+static int main_reload(config *cfg, char *err, size_t err_len, void *arg)
+{
+	return main_settings_read(cfg, arg, err, err_len);
+}
+
+static int main_serve(const config *cfg, struct main_sources *src)
+{
+	char err[STATE_ERR_MAX];
 	server *srv;
-	int rc = 1;
+	int rc = 1, lock = -1;
 
 	log_set_level(cfg->log_level);
+	log_set_journal(getenv("JOURNAL_STREAM"));
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		errx(1, "out of memory");
-	if (server_open(srv, cfg) == 0) {
-		log_info("tamwild %s serving %s (max %d connections)",
-			 TAMWIL_VERSION, cfg->state_dir, cfg->max_connections);
-		rc = server_run(srv) == 0 ? 0 : 1;
+	if (server_open(srv, cfg) != 0)
+		goto out;
+	srv->reload = main_reload;
+	srv->reload_arg = src;
+	/* Held until exit: a restore must not swap the database under us. */
+	if (state_lock(cfg->state_dir, &lock, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
 	}
+	log_info("tamwild %s serving %s (max %d connections)", TAMWIL_VERSION,
+		 cfg->state_dir, cfg->max_connections);
+	rc = server_run(srv) == 0 ? 0 : 1;
+out:
 	server_close(srv);
 	free(srv);
 	log_info(rc == 0 ? "stopped" : "stopped after an error");
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
@@ -329,11 +396,14 @@ int main(int argc, char **argv)
 	    {"max-per-source", required_argument, NULL, 'P'},
 	    {"handshake-rate", required_argument, NULL, 'T'},
 	    {"handshake-burst", required_argument, NULL, 'B'},
+	    {"workers", required_argument, NULL, 'W'},
 	    {"admin", required_argument, NULL, 'a'},
 	    {"admin-name", required_argument, NULL, 'n'},
 	    {"name", required_argument, NULL, 'N'},
 	    {"role", required_argument, NULL, 'r'},
 	    {"region", required_argument, NULL, 'R'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"from", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0}};
@@ -341,6 +411,7 @@ int main(int argc, char **argv)
 	const char *state = NULL, *config_file = NULL, *admin = NULL;
 	const char *admin_name = NULL, *name = NULL, *role = NULL;
 	const char *region = NULL, *cmd = NULL, *arg = NULL;
+	const char *out = NULL, *from = NULL;
 	config cfg;
 	int ch, nflags = 0, idx;
 
@@ -363,6 +434,7 @@ int main(int argc, char **argv)
 		case 'P':
 		case 'T':
 		case 'B':
+		case 'W':
 			if (nflags == MAIN_MAX_FLAGS)
 				errx(2, "too many flags");
 			flags[nflags].name = opts[idx].name;
@@ -386,6 +458,12 @@ int main(int argc, char **argv)
 		case 'R':
 			region = optarg;
 			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
 		case 'h':
 			main_usage_exit(0);
 			break;
@@ -404,8 +482,10 @@ int main(int argc, char **argv)
 		errx(2, "unexpected argument '%s' (see tamwild --help)",
 		     argv[optind]);
 	if (cmd == NULL) {
-		main_settings(&cfg, config_file, flags, nflags);
-		return main_serve(&cfg);
+		struct main_sources src = {config_file, flags, nflags};
+
+		main_settings(&cfg, &src);
+		return main_serve(&cfg, &src);
 	}
 	if (strcmp(cmd, "init") == 0 && arg == NULL)
 		return main_init(state, admin, admin_name);
@@ -417,5 +497,15 @@ int main(int argc, char **argv)
 		return main_revoke(state, arg);
 	if (strcmp(cmd, "check") == 0 && arg == NULL)
 		return main_check(state);
+	if (strcmp(cmd, "backup") == 0 && arg == NULL) {
+		if (state == NULL || out == NULL)
+			errx(2, "backup needs --state DIR --out FILE");
+		return backup_take(state, out, stdout);
+	}
+	if (strcmp(cmd, "restore") == 0 && arg == NULL) {
+		if (state == NULL || from == NULL)
+			errx(2, "restore needs --state DIR --from FILE");
+		return backup_restore(state, from, stdout);
+	}
 	errx(2, "unknown command '%s' (see tamwild --help)", cmd);
 }

@@ -30,22 +30,16 @@ typedef Tamwil__V1__ErrorCode ops_code;
 
 #define E(x) TAMWIL__V1__ERROR_CODE__ERROR_##x
 
-/* What a handler hands back on success. */
-typedef struct ops_result {
-	char reference[STORE_REF_MAX];
-	int state;
-	int64_t principal_id;
-	uint64_t seq; /* the operation's log entry */
-} ops_result;
-
 /* Everything a handler may use. */
 typedef struct ops_ctx {
-	server *srv;
+	server *srv; /* keys and settings, read only */
+	store *st;   /* the calling thread's connection */
 	ops_session *s;
 	const store_principal *who;
 	int64_t now;
 	ops_result *res;
 	reply_refusal *ref;
+	ops_pending *p; /* the operation being applied */
 } ops_ctx;
 
 static int ops_role_is(const ops_ctx *c, const char *role)
@@ -66,7 +60,7 @@ static int ops_need_role(ops_ctx *c, const char *role, const char *what)
 /* Refuses a store failure as internal, logging the detail. */
 static int ops_internal(ops_ctx *c, const char *what)
 {
-	log_error("%s: %s", what, store_errmsg(c->srv->st));
+	log_error("%s: %s", what, store_errmsg(c->st));
 	return reply_refuse(c->ref, E(INTERNAL),
 			    "the server could not %s; nothing was changed",
 			    what);
@@ -182,7 +176,7 @@ static int ops_create_region(ops_ctx *c, const Tamwil__V1__CreateRegion *m)
 	    ops_check_code(c, "the region code", m->code, 2, 8, 0) ||
 	    ops_check_name(c, "the region name", m->name, OPS_NAME_MAX))
 		return -1;
-	rc = store_region_add(c->srv->st, m->code, m->name, &id);
+	rc = store_region_add(c->st, m->code, m->name, &id);
 	if (rc == STORE_CONFLICT)
 		return reply_refuse(c->ref, E(ALREADY_EXISTS),
 				    "region %s already exists", m->code);
@@ -251,7 +245,7 @@ static int ops_create_programme(ops_ctx *c,
 	p.envelope = m->envelope->minor;
 	p.ceiling = m->ceiling->minor;
 	p.target = m->target_beneficiaries;
-	rc = store_programme_add(c->srv->st, &p, c->who->id);
+	rc = store_programme_add(c->st, &p, c->who->id);
 	if (rc == STORE_CONFLICT)
 		return reply_refuse(c->ref, E(ALREADY_EXISTS),
 				    "programme %s already exists", m->code);
@@ -285,7 +279,7 @@ static int ops_enrol(ops_ctx *c, const Tamwil__V1__EnrolPrincipal *m)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the public keys must be 32 bytes each");
 	rc = store_principal_add(
-	    c->srv->st, m->name, role, coordinator ? m->region : NULL,
+	    c->st, m->name, role, coordinator ? m->region : NULL,
 	    m->noise_key.data, m->sign_key.data, c->who->id, &id);
 	if (rc == STORE_CONFLICT)
 		return reply_refuse(c->ref, E(ALREADY_EXISTS),
@@ -310,7 +304,7 @@ static int ops_revoke(ops_ctx *c, const Tamwil__V1__RevokePrincipal *m)
 	if (m->noise_key.len != STORE_KEYLEN)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the public key must be 32 bytes");
-	rc = store_principal_by_noise(c->srv->st, m->noise_key.data, &p);
+	rc = store_principal_by_noise(c->st, m->noise_key.data, &p);
 	if (rc == STORE_NOT_FOUND || (rc == 0 && p.revoked))
 		return reply_refuse(c->ref, E(UNKNOWN_PRINCIPAL),
 				    "no active principal has this key");
@@ -321,10 +315,10 @@ static int ops_revoke(ops_ctx *c, const Tamwil__V1__RevokePrincipal *m)
 				    "you cannot revoke your own key; ask "
 				    "another admin");
 	if (strcmp(p.role, "admin") == 0 &&
-	    (store_admin_count(c->srv->st, &admins) != 0 || admins <= 1))
+	    (store_admin_count(c->st, &admins) != 0 || admins <= 1))
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the last admin cannot be revoked");
-	if (store_principal_revoke_id(c->srv->st, p.id) != 0)
+	if (store_principal_revoke_id(c->st, p.id) != 0)
 		return ops_internal(c, "revoke the principal");
 	c->res->principal_id = p.id;
 	return 0;
@@ -418,7 +412,7 @@ static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the national ID must be letters and "
 				    "digits (spaces and '-' are ignored)");
-	rc = store_beneficiary_find(c->srv->st, index, id);
+	rc = store_beneficiary_find(c->st, index, id);
 	if (rc != STORE_NOT_FOUND)
 		return rc == 0 ? 0 : ops_internal(c, "find the beneficiary");
 	if (len > sizeof(plain))
@@ -430,7 +424,7 @@ static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
 	if (rc != 0)
 		return reply_refuse(c->ref, E(INTERNAL),
 				    "the identity could not be sealed");
-	if (store_beneficiary_add(c->srv->st, index, sealed,
+	if (store_beneficiary_add(c->st, index, sealed,
 				  len + SEAL_REST_OVERHEAD, region_id, id) != 0)
 		return ops_internal(c, "record the beneficiary");
 	return 0;
@@ -505,8 +499,8 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 {
 	store_application a = {0};
 	store_programme p;
-	Tamwil__V1__Identity *ident = NULL;
-	int rc = -1, e;
+	const Tamwil__V1__Identity *ident;
+	int e;
 
 	if (!ops_role_is(c, "coordinator") && !ops_role_is(c, "admin"))
 		return reply_refuse(c->ref, E(PERMISSION_DENIED),
@@ -516,13 +510,13 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 	    ops_check_code(c, "the programme code", m->programme, 2, 16, 1) ||
 	    ops_need_region(c, m->region) || ops_check_submission(c, m))
 		return -1;
-	e = store_region_find(c->srv->st, m->region, &a.region_id);
+	e = store_region_find(c->st, m->region, &a.region_id);
 	if (e == STORE_NOT_FOUND)
 		return reply_refuse(c->ref, E(UNKNOWN_REGION),
 				    "unknown region '%s'", m->region);
 	if (e != 0)
 		return ops_internal(c, "find the region");
-	e = store_programme_get(c->srv->st, m->programme, &p);
+	e = store_programme_get(c->st, m->programme, &p);
 	if (e == STORE_NOT_FOUND)
 		return reply_refuse(c->ref, E(UNKNOWN_PROGRAMME),
 				    "unknown programme '%s'", m->programme);
@@ -530,10 +524,14 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 		return ops_internal(c, "find the programme");
 	if (ops_check_programme(c, &p, m))
 		return -1;
-	ident = ops_open_identity(c, &m->identity_box);
-	if (ident == NULL || ops_check_identity(c, ident, m->birth_year) ||
-	    ops_beneficiary(c, ident, a.region_id, &a.beneficiary_id))
-		goto out;
+	/* The identity was opened ahead, off the writer: ops_prepare(). */
+	ident = c->p->ident;
+	if (ident == NULL) {
+		*c->ref = c->p->ident_ref;
+		return -1;
+	}
+	if (ops_beneficiary(c, ident, a.region_id, &a.beneficiary_id))
+		return -1;
 	a.programme_id = p.id;
 	a.sex = (int)m->sex;
 	a.birth_year = (int)m->birth_year;
@@ -545,27 +543,19 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 	a.contribution = m->own_contribution->minor;
 	a.submitted_by = c->who->id;
 	a.submitted_at = c->now;
-	e = store_application_add(c->srv->st, &a);
-	if (e == STORE_CONFLICT) {
-		reply_refuse(c->ref, E(DUPLICATE_APPLICATION),
-			     "this beneficiary already has an open "
-			     "application in programme %s",
-			     p.code);
-		goto out;
-	}
-	if (e != 0 || store_event_add(c->srv->st, a.id, c->now, "submitted",
-				      c->who->id, a.requested, "") != 0) {
-		ops_internal(c, "record the application");
-		goto out;
-	}
+	e = store_application_add(c->st, &a);
+	if (e == STORE_CONFLICT)
+		return reply_refuse(c->ref, E(DUPLICATE_APPLICATION),
+				    "this beneficiary already has an open "
+				    "application in programme %s",
+				    p.code);
+	if (e != 0 || store_event_add(c->st, a.id, c->now, "submitted",
+				      c->who->id, a.requested, "") != 0)
+		return ops_internal(c, "record the application");
 	snprintf(c->res->reference, sizeof(c->res->reference), "%s",
 		 a.reference);
 	c->res->state = a.state;
-	rc = 0;
-out:
-	if (ident != NULL)
-		tamwil__v1__identity__free_unpacked(ident, NULL);
-	return rc;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -579,7 +569,7 @@ static int ops_application(ops_ctx *c, const char *reference,
 	if (ops_check_code(c, "the application reference", reference, 1,
 			   STORE_REF_MAX - 1, 1))
 		return -1;
-	rc = store_application_get(c->srv->st, reference, a);
+	rc = store_application_get(c->st, reference, a);
 	if (rc == STORE_NOT_FOUND)
 		return reply_refuse(c->ref, E(UNKNOWN_APPLICATION),
 				    "no application %s", reference);
@@ -612,9 +602,9 @@ static int ops_need_state(ops_ctx *c, const store_application *a, int s1,
 static int ops_save(ops_ctx *c, store_application *a, const char *action,
 		    int64_t amount, const char *detail)
 {
-	if (store_application_update(c->srv->st, a) != 0 ||
-	    store_event_add(c->srv->st, a->id, c->now, action, c->who->id,
-			    amount, detail) != 0)
+	if (store_application_update(c->st, a) != 0 ||
+	    store_event_add(c->st, a->id, c->now, action, c->who->id, amount,
+			    detail) != 0)
 		return ops_internal(c, "update the application");
 	snprintf(c->res->reference, sizeof(c->res->reference), "%s",
 		 a->reference);
@@ -666,14 +656,14 @@ static int ops_approve(ops_ctx *c, const Tamwil__V1__ApproveApplication *m)
 		return reply_refuse(c->ref, E(GRANT_ABOVE_REQUEST),
 				    "the amount granted is above the amount "
 				    "requested");
-	if (store_programme_get(c->srv->st, a.programme, &p) != 0)
+	if (store_programme_get(c->st, a.programme, &p) != 0)
 		return ops_internal(c, "read the programme");
 	if (amount > p.ceiling)
 		return reply_refuse(c->ref, E(CEILING_EXCEEDED),
 				    "the amount granted is above programme "
 				    "%s's ceiling per project",
 				    p.code);
-	rc = store_programme_add_totals(c->srv->st, p.id, amount, 0);
+	rc = store_programme_add_totals(c->st, p.id, amount, 0);
 	if (rc == STORE_CONFLICT)
 		return reply_refuse(
 		    c->ref, E(BUDGET_EXCEEDED),
@@ -795,11 +785,11 @@ static int ops_disburse(ops_ctx *c, const Tamwil__V1__RecordDisbursement *m)
 		snprintf(date, sizeof(date), "%s", m->date);
 	else
 		ops_today(c, date);
-	if (store_disbursement_add(c->srv->st, a.id, m->amount->minor,
+	if (store_disbursement_add(c->st, a.id, m->amount->minor,
 				   (int)m->method, m->payment_reference, date,
 				   items, m->n_items, c->who->id,
 				   c->now) != 0 ||
-	    store_programme_add_totals(c->srv->st, a.programme_id, 0,
+	    store_programme_add_totals(c->st, a.programme_id, 0,
 				       m->amount->minor) != 0)
 		return ops_internal(c, "record the tranche");
 	a.disbursed = total;
@@ -838,8 +828,8 @@ static int ops_repay(ops_ctx *c, const Tamwil__V1__RecordRepayment *m)
 		snprintf(date, sizeof(date), "%s", m->date);
 	else
 		ops_today(c, date);
-	if (store_repayment_add(c->srv->st, a.id, m->amount->minor, date,
-				c->who->id, c->now) != 0)
+	if (store_repayment_add(c->st, a.id, m->amount->minor, date, c->who->id,
+				c->now) != 0)
 		return ops_internal(c, "record the repayment");
 	a.repaid = total;
 	a.state = total == a.granted ? STORE_CLOSED : STORE_REPAYING;
@@ -889,13 +879,13 @@ static void ops_outcome(const ops_result *r, Tamwil__V1__OperationResult *m)
 }
 
 /*
- * Packs an OperationResult answer with its receipt. A receipt that cannot
- * be built (the operation is durable all the same) is logged and left
- * out: the client then says it could not check the answer.
+ * Packs an OperationResult answer with its receipt, read through st. A
+ * receipt that cannot be built (the operation is durable all the same) is
+ * logged and left out: the client then says it could not check the
+ * answer.
  */
-static int ops_pack_result(server *srv, uint64_t request_id,
-			   const ops_result *r, int replayed, uint8_t *out,
-			   size_t cap, size_t *len)
+static int ops_pack_result(store *st, uint64_t request_id, const ops_result *r,
+			   int replayed, uint8_t *out, size_t cap, size_t *len)
 {
 	Tamwil__V1__Response resp = TAMWIL__V1__RESPONSE__INIT;
 	Tamwil__V1__OperationResult body;
@@ -906,12 +896,12 @@ static int ops_pack_result(server *srv, uint64_t request_id,
 	ops_outcome(r, &body);
 	body.replayed = replayed;
 	body.sequence = r->seq;
-	if (ar != NULL && audit_receipt_build(srv, r->seq, 0, ar) == 0) {
+	if (ar != NULL && audit_receipt_build(st, r->seq, 0, ar) == 0) {
 		audit_receipt_message(ar, &receipt);
 		body.receipt = &receipt;
 	} else {
 		log_error("no receipt for log entry %llu: %s",
-			  (unsigned long long)r->seq, store_errmsg(srv->st));
+			  (unsigned long long)r->seq, store_errmsg(st));
 	}
 	resp.request_id = request_id;
 	resp.body_case = TAMWIL__V1__RESPONSE__BODY_OPERATION;
@@ -921,15 +911,30 @@ static int ops_pack_result(server *srv, uint64_t request_id,
 	return rc;
 }
 
+/* Refuses the operation of a principal revoked since the channel opened. */
+static int ops_check_active(ops_ctx *c)
+{
+	store_principal now;
+	int rc;
+
+	/* The server's own operations have no principal row. */
+	if (c->who->id == 0)
+		return 0;
+	rc = store_principal_by_noise(c->st, c->who->noise_pk, &now);
+	if (rc != 0 && rc != STORE_NOT_FOUND)
+		return ops_internal(c, "check your key");
+	if (rc != 0 || now.revoked)
+		return reply_refuse(c->ref, E(PERMISSION_DENIED),
+				    "your key has been revoked");
+	return 0;
+}
+
 /*
  * Verifies the envelope: the signer is the channel's principal, still
  * active, and the signature covers the bytes. 0 or -1 refused.
  */
 static int ops_verify(ops_ctx *c, const Tamwil__V1__SignedOperation *sop)
 {
-	store_principal now;
-	int rc;
-
 	if (sop->signer_key.len != STORE_KEYLEN ||
 	    sop->signature.len != SIGNOP_SIGLEN || sop->operation.len == 0)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
@@ -950,56 +955,45 @@ static int ops_verify(ops_ctx *c, const Tamwil__V1__SignedOperation *sop)
 				    "the operation's signature does not "
 				    "verify");
 	/* Revocation takes effect on open channels too. */
-	rc = store_principal_by_noise(c->srv->st, c->who->noise_pk, &now);
-	if (rc != 0 || now.revoked)
-		return reply_refuse(c->ref, E(PERMISSION_DENIED),
-				    "your key has been revoked");
-	return 0;
+	return ops_check_active(c);
 }
 
 /*
- * Looks the idempotency key up. Returns 1 when an answer was packed (a
- * replay or a conflict), 0 when the operation is new, -1 on failure.
+ * Looks the idempotency key up, inside the batch's transaction so that a
+ * key used earlier in the same batch is seen. Returns 1 for a replay (the
+ * first result in c->res), 0 when the operation is new, -1 refused.
  */
 static int ops_replay(ops_ctx *c, const Tamwil__V1__Operation *op,
-		      const uint8_t *digest, uint64_t request_id, uint8_t *out,
-		      size_t cap, size_t *len)
+		      const uint8_t *digest)
 {
 	uint8_t seen[SIGNOP_DIGEST_LEN], buf[512];
 	Tamwil__V1__OperationResult *prev;
-	ops_result r = {0};
 	size_t n;
 	int rc;
 
-	rc = store_op_find(c->srv->st, c->who->id, op->idempotency_key.data,
-			   seen, buf, sizeof(buf), &n);
+	rc = store_op_find(c->st, c->who->id, op->idempotency_key.data, seen,
+			   buf, sizeof(buf), &n);
 	if (rc == STORE_NOT_FOUND)
 		return 0;
-	if (rc != 0) {
-		ops_internal(c, "look the operation up");
-		return -1;
-	}
-	if (sodium_memcmp(seen, digest, sizeof(seen)) != 0) {
-		reply_refuse(c->ref, E(IDEMPOTENCY_CONFLICT),
-			     "this idempotency key was used for another "
-			     "operation");
-		return -1;
-	}
+	if (rc != 0)
+		return ops_internal(c, "look the operation up");
+	if (sodium_memcmp(seen, digest, sizeof(seen)) != 0)
+		return reply_refuse(c->ref, E(IDEMPOTENCY_CONFLICT),
+				    "this idempotency key was used for another "
+				    "operation");
 	prev = (Tamwil__V1__OperationResult *)pbuf_unpack(
 	    &tamwil__v1__operation_result__descriptor, n, buf,
 	    PBUF_BUDGET_DEFAULT);
-	if (prev == NULL) {
-		reply_refuse(c->ref, E(INTERNAL), "a stored result is damaged");
-		return -1;
-	}
-	snprintf(r.reference, sizeof(r.reference), "%s", prev->reference);
-	r.state = (int)prev->state;
-	r.principal_id = (int64_t)prev->principal_id;
-	r.seq = prev->sequence;
+	if (prev == NULL)
+		return reply_refuse(c->ref, E(INTERNAL),
+				    "a stored result is damaged");
+	snprintf(c->res->reference, sizeof(c->res->reference), "%s",
+		 prev->reference);
+	c->res->state = (int)prev->state;
+	c->res->principal_id = (int64_t)prev->principal_id;
+	c->res->seq = prev->sequence;
 	tamwil__v1__operation_result__free_unpacked(prev, NULL);
-	return ops_pack_result(c->srv, request_id, &r, 1, out, cap, len) == 0
-		   ? 1
-		   : -1;
+	return 1;
 }
 
 /*
@@ -1025,46 +1019,28 @@ static int ops_record(ops_ctx *c, const Tamwil__V1__SignedOperation *sop,
 	if (n > sizeof(buf))
 		return ops_internal(c, "record the result");
 	tamwil__v1__operation_result__pack(&body, buf);
-	if (store_op_record(c->srv->st, c->who->id, op->idempotency_key.data,
-			    digest, buf, n, c->now) != 0)
+	if (store_op_record(c->st, c->who->id, op->idempotency_key.data, digest,
+			    buf, n, c->now) != 0)
 		return ops_internal(c, "record the result");
 	return 0;
 }
 
-/*
- * The transaction of one operation: replay check, savepoint, handler,
- * idempotency record, commit. Returns 1 when a replay answer was packed,
- * 0 when applied, -1 refused.
- */
-static int ops_transact(ops_ctx *c, const Tamwil__V1__SignedOperation *sop,
-			const Tamwil__V1__Operation *op, const uint8_t *digest,
-			uint64_t request_id, uint8_t *out, size_t cap,
-			size_t *len)
+const char *ops_security_kind(const ops_pending *p)
 {
-	store *st = c->srv->st;
-	int rc;
-
-	if (store_begin(st) != 0)
-		return ops_internal(c, "start a transaction");
-	rc = ops_replay(c, op, digest, request_id, out, cap, len);
-	if (rc != 0) {
-		store_rollback(st);
-		return rc;
+	if (p->outcome != OPS_REFUSED)
+		return NULL;
+	switch (p->ref.code) {
+	case E(BAD_SIGNATURE):
+		return "bad signature";
+	case E(WRONG_SIGNER):
+		return "wrong signer";
+	case E(PERMISSION_DENIED):
+		return "wrong role";
+	case E(NOT_YOUR_REGION):
+		return "wrong region";
+	default:
+		return NULL;
 	}
-	if (store_savepoint(st) != 0) {
-		store_rollback(st);
-		return ops_internal(c, "start a savepoint");
-	}
-	if (ops_route(c, op) != 0 || ops_record(c, sop, op, digest) != 0) {
-		store_rollback_to(st);
-		store_rollback(st);
-		return -1;
-	}
-	if (store_release(st) != 0 || store_commit(st) != 0) {
-		store_rollback(st);
-		return ops_internal(c, "commit");
-	}
-	return 0;
 }
 
 /*
@@ -1073,87 +1049,217 @@ static int ops_transact(ops_ctx *c, const Tamwil__V1__SignedOperation *sop,
  * security events that auditors read; rule refusals (budget, state) do
  * not. Best effort: the refusal stands even if it cannot be recorded.
  */
-static void ops_security_event(ops_ctx *c)
+static void ops_security_event(store *st, const ops_pending *p, int64_t now)
 {
-	const char *kind;
+	const char *kind = ops_security_kind(p);
 
-	switch (c->ref->code) {
-	case E(BAD_SIGNATURE):
-		kind = "bad signature";
-		break;
-	case E(WRONG_SIGNER):
-		kind = "wrong signer";
-		break;
-	case E(PERMISSION_DENIED):
-		kind = "wrong role";
-		break;
-	case E(NOT_YOUR_REGION):
-		kind = "wrong region";
-		break;
-	default:
+	if (kind != NULL &&
+	    store_security_event(st, now, p->s->who->id, p->s->peer, kind,
+				 p->ref.message) != 0)
+		log_error("security event: %s", store_errmsg(st));
+}
+
+/* Logs a refusal for the operator. */
+static void ops_log_refusal(const ops_pending *p)
+{
+	log_info("%s (%s) refused: %s", p->s->who->name, p->s->who->role,
+		 p->ref.message);
+}
+
+/* Opens a submission's identity ahead of the writer (see ops_submit()). */
+static void ops_prepare_identity(ops_ctx *c, ops_pending *p)
+{
+	const Tamwil__V1__SubmitApplication *m;
+	reply_refusal *ref = c->ref;
+
+	if (p->op->body_case != TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION)
+		return;
+	m = p->op->submit_application;
+	/* Its refusals are told where ops_submit() reaches the identity. */
+	c->ref = &p->ident_ref;
+	p->ident = ops_open_identity(c, &m->identity_box);
+	if (p->ident != NULL &&
+	    ops_check_identity(c, p->ident, m->birth_year) != 0) {
+		tamwil__v1__identity__free_unpacked(p->ident, NULL);
+		p->ident = NULL;
+	}
+	c->ref = ref;
+}
+
+int ops_prepare(server *srv, store *rd, ops_session *s,
+		const Tamwil__V1__SignedOperation *sop, uint64_t request_id,
+		ops_pending *p)
+{
+	ops_ctx c = {srv,     rd,      s, s->who, (int64_t)time(NULL),
+		     &p->res, &p->ref, p};
+
+	memset(p, 0, sizeof(*p));
+	p->s = s;
+	p->sop = sop;
+	p->request_id = request_id;
+	if (ops_verify(&c, sop) != 0)
+		goto refused;
+	pbuf_budget_init(&p->budget, PBUF_BUDGET_DEFAULT);
+	p->op = tamwil__v1__operation__unpack(
+	    &p->budget.alloc, sop->operation.len, sop->operation.data);
+	if (p->op == NULL) {
+		reply_refuse(&p->ref, E(INVALID_ARGUMENT),
+			     "the signed bytes are not an Operation");
+		goto refused;
+	}
+	p->owns_op = 1;
+	if (p->op->idempotency_key.len != SIGNOP_IDEMPOTENCY_LEN) {
+		reply_refuse(&p->ref, E(INVALID_ARGUMENT),
+			     "the idempotency key must be 16 bytes");
+		goto refused;
+	}
+	if (signop_digest(sop->operation.data, sop->operation.len, p->digest) !=
+	    0) {
+		reply_refuse(&p->ref, E(INTERNAL), "cannot hash the operation");
+		goto refused;
+	}
+	ops_prepare_identity(&c, p);
+	p->outcome = OPS_PENDING;
+	return 0;
+refused:
+	p->outcome = OPS_REFUSED;
+	ops_log_refusal(p);
+	return -1;
+}
+
+/*
+ * One operation of the batch, under its savepoint: revocation, replay,
+ * handler, log entry and idempotency record. Sets p->outcome.
+ */
+static void ops_apply_one(server *srv, ops_pending *p, int64_t now)
+{
+	ops_ctx c = {srv, srv->st, p->s, p->s->who, now, &p->res, &p->ref, p};
+	int rc;
+
+	if (store_savepoint(srv->st) != 0) {
+		ops_internal(&c, "start a savepoint");
+		p->outcome = OPS_REFUSED;
 		return;
 	}
-	if (store_security_event(c->srv->st, c->now, c->who->id, c->s->peer,
-				 kind, c->ref->message) != 0)
-		log_error("security event: %s", store_errmsg(c->srv->st));
+	rc = ops_check_active(&c);
+	if (rc == 0)
+		rc = ops_replay(&c, p->op, p->digest);
+	if (rc == 0 && (ops_route(&c, p->op) != 0 ||
+			ops_record(&c, p->sop, p->op, p->digest) != 0))
+		rc = -1;
+	if (rc >= 0 && store_release(srv->st) != 0)
+		rc = ops_internal(&c, "keep the operation");
+	if (rc < 0) {
+		store_rollback_to(srv->st);
+		p->outcome = OPS_REFUSED;
+		ops_log_refusal(p);
+		/* Never outside the batch: SQLite may have ended it. */
+		if (store_in_transaction(srv->st))
+			ops_security_event(srv->st, p, now);
+		return;
+	}
+	p->outcome = rc == 1 ? OPS_REPLAYED : OPS_APPLIED;
+}
+
+/* Refuses every operation of a batch that could not be kept. */
+static void ops_batch_lost(server *srv, ops_pending *const *v, size_t n)
+{
+	log_error("a batch of %zu operations was not stored: %s", n,
+		  store_errmsg(srv->st));
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i]->batched)
+			continue; /* refused before the batch */
+		v[i]->outcome = OPS_REFUSED;
+		reply_refuse(&v[i]->ref, E(UNAVAILABLE),
+			     "head office could not store the operation; "
+			     "nothing was applied, try again");
+	}
+}
+
+int ops_apply_batch(server *srv, ops_pending *const *v, size_t n)
+{
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i]->batched = v[i]->outcome == OPS_PENDING;
+	if (store_begin(srv->st) != 0) {
+		ops_batch_lost(srv, v, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!v[i]->batched) {
+			/* Refused by ops_prepare(), where nothing is written.
+			 */
+			ops_security_event(srv->st, v[i], now);
+			continue;
+		}
+		ops_apply_one(srv, v[i], now);
+		/* A full disk or an I/O error may have ended the transaction.
+		 */
+		if (!store_in_transaction(srv->st))
+			goto lost;
+	}
+	if (store_commit(srv->st) != 0)
+		goto lost;
+	for (i = 0; i < n; i++) {
+		if (v[i]->outcome == OPS_APPLIED)
+			log_info("%s (%s) applied %s%s%s", v[i]->s->who->name,
+				 v[i]->s->who->role,
+				 protobuf_c_message_descriptor_get_field(
+				     &tamwil__v1__operation__descriptor,
+				     (unsigned)v[i]->op->body_case)
+				     ->name,
+				 v[i]->res.reference[0] ? " " : "",
+				 v[i]->res.reference);
+	}
+	return 0;
+lost:
+	store_rollback(srv->st);
+	ops_batch_lost(srv, v, n);
+	return -1;
+}
+
+int ops_answer(server *srv, store *st, const ops_pending *p, uint8_t *out,
+	       size_t out_cap, size_t *out_len)
+{
+	(void)srv;
+	if (p->outcome == OPS_APPLIED || p->outcome == OPS_REPLAYED)
+		return ops_pack_result(st, p->request_id, &p->res,
+				       p->outcome == OPS_REPLAYED, out, out_cap,
+				       out_len);
+	if (p->outcome == OPS_REFUSED)
+		return reply_error(p->request_id, p->ref.code, p->ref.message,
+				   out, out_cap, out_len);
+	return -1;
+}
+
+void ops_pending_clear(ops_pending *p)
+{
+	if (p->ident != NULL)
+		tamwil__v1__identity__free_unpacked(p->ident, NULL);
+	if (p->op != NULL && p->owns_op)
+		tamwil__v1__operation__free_unpacked(p->op, &p->budget.alloc);
+	p->ident = NULL;
+	p->op = NULL;
 }
 
 int ops_apply(server *srv, ops_session *s,
 	      const Tamwil__V1__SignedOperation *sop, uint64_t request_id,
 	      uint8_t *out, size_t out_cap, size_t *out_len)
 {
-	reply_refusal ref = {0};
-	ops_result res = {0};
-	ops_ctx c = {srv, s, s->who, (int64_t)time(NULL), &res, &ref};
-	Tamwil__V1__Operation *op = NULL;
-	uint8_t digest[SIGNOP_DIGEST_LEN];
-	pbuf_budget budget;
-	int rc = -1;
+	ops_pending *p = malloc(sizeof(*p));
+	int rc;
 
-	if (ops_verify(&c, sop) != 0)
-		goto refused;
-	pbuf_budget_init(&budget, PBUF_BUDGET_DEFAULT);
-	op = tamwil__v1__operation__unpack(&budget.alloc, sop->operation.len,
-					   sop->operation.data);
-	if (op == NULL) {
-		reply_refuse(&ref, E(INVALID_ARGUMENT),
-			     "the signed bytes are not an Operation");
-		goto refused;
-	}
-	if (op->idempotency_key.len != SIGNOP_IDEMPOTENCY_LEN) {
-		reply_refuse(&ref, E(INVALID_ARGUMENT),
-			     "the idempotency key must be 16 bytes");
-		goto refused;
-	}
-	if (signop_digest(sop->operation.data, sop->operation.len, digest)) {
-		reply_refuse(&ref, E(INTERNAL), "cannot hash the operation");
-		goto refused;
-	}
-	rc = ops_transact(&c, sop, op, digest, request_id, out, out_cap,
-			  out_len);
-	if (rc == 1) {
-		rc = 0;
-		goto out;
-	}
-	if (rc != 0)
-		goto refused;
-	log_info(
-	    "%s (%s) applied %s%s%s", s->who->name, s->who->role,
-	    protobuf_c_message_descriptor_get_field(
-		&tamwil__v1__operation__descriptor, (unsigned)op->body_case)
-		->name,
-	    res.reference[0] ? " " : "", res.reference);
-	rc = ops_pack_result(srv, request_id, &res, 0, out, out_cap, out_len);
-	goto out;
-refused:
-	log_info("%s (%s) refused: %s", s->who->name, s->who->role,
-		 ref.message);
-	ops_security_event(&c);
-	rc = reply_error(request_id, ref.code, ref.message, out, out_cap,
-			 out_len);
-out:
-	if (op != NULL)
-		tamwil__v1__operation__free_unpacked(op, &budget.alloc);
+	if (p == NULL)
+		return -1;
+	if (ops_prepare(srv, srv->st, s, sop, request_id, p) == 0)
+		(void)ops_apply_batch(srv, &p, 1);
+	else
+		ops_security_event(srv->st, p, (int64_t)time(NULL));
+	rc = ops_answer(srv, srv->st, p, out, out_cap, out_len);
+	ops_pending_clear(p);
+	free(p);
 	return rc;
 }
 
@@ -1176,11 +1282,9 @@ int ops_apply_local(server *srv, Tamwil__V1__Operation *op, uint64_t *seq,
 	Tamwil__V1__SignedOperation sop = TAMWIL__V1__SIGNED_OPERATION__INIT;
 	store_principal self = {0};
 	ops_session s = {&self, "local", {0}, 0};
-	reply_refusal ref = {0};
-	ops_result res = {0};
-	ops_ctx c = {srv, &s, &self, (int64_t)time(NULL), &res, &ref};
+	ops_pending *p = calloc(1, sizeof(*p));
 	uint8_t key[SIGNOP_IDEMPOTENCY_LEN], sig[SIGNOP_SIGLEN];
-	uint8_t digest[SIGNOP_DIGEST_LEN], *bytes = NULL;
+	uint8_t *bytes = NULL;
 	size_t len;
 	int rc = -1;
 
@@ -1191,16 +1295,16 @@ int ops_apply_local(server *srv, Tamwil__V1__Operation *op, uint64_t *seq,
 	signop_new_idempotency_key(key);
 	op->idempotency_key.data = key;
 	op->idempotency_key.len = sizeof(key);
-	op->client_time = c.now;
+	op->client_time = (int64_t)time(NULL);
 	len = tamwil__v1__operation__get_packed_size(op);
-	if (!ops_local_kind(op) || len > AUDIT_OPERATION_MAX ||
+	if (p == NULL || !ops_local_kind(op) || len > AUDIT_OPERATION_MAX ||
 	    (bytes = malloc(len)) == NULL) {
 		snprintf(err, err_len, "not an operation tamwild signs itself");
 		goto out;
 	}
 	tamwil__v1__operation__pack(op, bytes);
 	if (signop_sign(bytes, len, &srv->key, sig) != 0 ||
-	    signop_digest(bytes, len, digest) != 0) {
+	    signop_digest(bytes, len, p->digest) != 0) {
 		snprintf(err, err_len, "cannot sign the operation");
 		goto out;
 	}
@@ -1210,16 +1314,21 @@ int ops_apply_local(server *srv, Tamwil__V1__Operation *op, uint64_t *seq,
 	sop.signer_key.len = sizeof(srv->key.sign_pk);
 	sop.signature.data = sig;
 	sop.signature.len = sizeof(sig);
-	if (ops_transact(&c, &sop, op, digest, 0, NULL, 0, NULL) != 0) {
-		snprintf(err, err_len, "%s", ref.message);
+	p->s = &s;
+	p->sop = &sop;
+	p->op = op; /* the caller's: not freed here */
+	p->outcome = OPS_PENDING;
+	if (ops_apply_batch(srv, &p, 1) != 0 || p->outcome != OPS_APPLIED) {
+		snprintf(err, err_len, "%s", p->ref.message);
 		goto out;
 	}
-	*seq = res.seq;
+	*seq = p->res.seq;
 	rc = 0;
 out:
 	op->idempotency_key.data = NULL;
 	op->idempotency_key.len = 0;
 	free(bytes);
+	free(p);
 	return rc;
 }
 

@@ -33,7 +33,8 @@ typedef struct query_app {
 } query_app;
 
 typedef struct query_ctx {
-	server *srv;
+	server *srv; /* read-only here: keys and settings */
+	store *st;   /* the calling thread's read connection */
 	const store_principal *who;
 	uint64_t request_id;
 	uint8_t *out;
@@ -77,7 +78,7 @@ static int query_enum_valid(const ProtobufCEnumDescriptor *d, int v)
 
 static int query_internal(query_ctx *q, const char *what)
 {
-	log_error("%s: %s", what, store_errmsg(q->srv->st));
+	log_error("%s: %s", what, store_errmsg(q->st));
 	return query_refuse(q, E(INTERNAL), "the server could not read that");
 }
 
@@ -103,7 +104,7 @@ static void query_name(query_ctx *q, int64_t beneficiary, char *out, size_t cap)
 	size_t n;
 
 	out[0] = '\0';
-	if (store_beneficiary_sealed(q->srv->st, beneficiary, index, sealed,
+	if (store_beneficiary_sealed(q->st, beneficiary, index, sealed,
 				     sizeof(sealed), &n) != 0 ||
 	    n <= SEAL_REST_OVERHEAD ||
 	    seal_rest_open(&q->srv->seal, sealed, n, index, sizeof(index),
@@ -227,7 +228,7 @@ static int query_get(query_ctx *q, const Tamwil__V1__GetApplicationRequest *m)
 				  "bytes of text, like LAG-2026-000123");
 		goto out;
 	}
-	rc = store_application_get(q->srv->st, m->reference, &qa->row);
+	rc = store_application_get(q->st, m->reference, &qa->row);
 	if (rc == STORE_NOT_FOUND ||
 	    (rc == 0 && query_is_coordinator(q) &&
 	     strcmp(qa->row.region, q->who->region) != 0)) {
@@ -242,7 +243,7 @@ static int query_get(query_ctx *q, const Tamwil__V1__GetApplicationRequest *m)
 		goto out;
 	}
 	ev.currency = qa->row.currency;
-	if (store_events(q->srv->st, qa->row.id, query_on_event, &ev) != 0)
+	if (store_events(q->st, qa->row.id, query_on_event, &ev) != 0)
 		log_warn("%s: history truncated", qa->row.reference);
 	query_fill(q, qa);
 	detail.application = &qa->msg;
@@ -373,8 +374,8 @@ static int query_list(query_ctx *q,
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
 	}
-	if (store_applications(q->srv->st, &f, query_on_application, &p,
-			       &total) != 0) {
+	if (store_applications(q->st, &f, query_on_application, &p, &total) !=
+	    0) {
 		rc = query_internal(q, "list applications");
 		goto out;
 	}
@@ -465,7 +466,7 @@ static int query_programmes(query_ctx *q)
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
 	}
-	if (store_programmes(q->srv->st, query_on_programme, &ps) != 0) {
+	if (store_programmes(q->st, query_on_programme, &ps) != 0) {
 		rc = query_internal(q, "list programmes");
 		goto out;
 	}
@@ -519,7 +520,7 @@ static int query_regions_list(query_ctx *q)
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
 	}
-	if (store_regions(q->srv->st, query_on_region, &rs) != 0) {
+	if (store_regions(q->st, query_on_region, &rs) != 0) {
 		rc = query_internal(q, "list regions");
 		goto out;
 	}
@@ -608,10 +609,10 @@ static int query_report(query_ctx *q, const Tamwil__V1__ReportRequest *m)
 	int rc;
 
 	if (m->group_by < TAMWIL__V1__REPORT_GROUP__GROUP_REGION ||
-	    m->group_by > TAMWIL__V1__REPORT_GROUP__GROUP_CATEGORY)
+	    m->group_by > TAMWIL__V1__REPORT_GROUP__GROUP_MONTH)
 		return query_refuse(q, E(INVALID_ARGUMENT),
-				    "group by region, programme, sector, sex "
-				    "or category");
+				    "group by region, programme, sector, sex, "
+				    "category or month");
 	if (!query_texts_valid(
 		STORE_NAME_MAX - 1,
 		(const char *const[]){m->programme, m->region, NULL}))
@@ -632,7 +633,7 @@ static int query_report(query_ctx *q, const Tamwil__V1__ReportRequest *m)
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
 	}
-	if (store_report(q->srv->st, rs.by, m->programme, region, query_on_row,
+	if (store_report(q->st, rs.by, m->programme, region, query_on_row,
 			 &rs) != 0) {
 		rc = query_internal(q, "build the report");
 		goto out;
@@ -671,7 +672,7 @@ static int query_checkpoint(query_ctx *q,
 	merkle_hash proof[MERKLE_MAX_PROOF];
 	checkpoint cp;
 	size_t n = 0;
-	int rc = audit_latest(q->srv, &cp);
+	int rc = audit_latest(q->st, &cp);
 
 	if (rc < 0)
 		return query_internal(q, "read the newest checkpoint");
@@ -684,7 +685,7 @@ static int query_checkpoint(query_ctx *q,
 				    "you saw a larger log than the server "
 				    "has now: it may have been rolled back");
 	if (m->since_size > 0 && m->since_size < cp.size &&
-	    audit_consistency(q->srv, m->since_size, cp.size, proof, &n) != 0)
+	    audit_consistency(q->st, m->since_size, cp.size, proof, &n) != 0)
 		return query_internal(q, "build the consistency proof");
 	for (size_t i = 0; i < n; i++) {
 		proof_msg[i].data = proof[i];
@@ -731,7 +732,7 @@ static int query_inclusion(query_ctx *q, const Tamwil__V1__InclusionRequest *m)
 
 	if (r == NULL)
 		return query_refuse(q, E(INTERNAL), "out of memory");
-	if (audit_receipt_build(q->srv, m->sequence, m->tree_size, r) != 0) {
+	if (audit_receipt_build(q->st, m->sequence, m->tree_size, r) != 0) {
 		rc = query_refuse(q, E(NOT_FOUND), "no such log entry");
 		goto out;
 	}
@@ -772,10 +773,10 @@ static int query_log_add(query_ctx *q, query_log_page *p, uint64_t seq)
 	size_t room = CHANNEL_MAX_PLAINTEXT - QUERY_PAGE_SLACK - p->used, len;
 	store_checkpoint row;
 
-	if (room < 256 || store_log_entry(q->srv->st, seq, p->buf + p->used,
+	if (room < 256 || store_log_entry(q->st, seq, p->buf + p->used,
 					  room - 256, &len) != 0)
 		return 1;
-	if (store_checkpoint_at(q->srv->st, seq + 1, &row) != 0)
+	if (store_checkpoint_at(q->st, seq + 1, &row) != 0)
 		return -1;
 	p->entries[p->n].data = p->buf + p->used;
 	p->entries[p->n].len = len;
@@ -813,7 +814,7 @@ static int query_log_entries(query_ctx *q,
 	p.buf = malloc(CHANNEL_MAX_PLAINTEXT);
 	if (p.entries == NULL || p.cps == NULL || p.cp_ptrs == NULL ||
 	    p.cp_rows == NULL || p.buf == NULL ||
-	    store_log_size(q->srv->st, &size) != 0) {
+	    store_log_size(q->st, &size) != 0) {
 		rc = query_internal(q, "read the log");
 		goto out;
 	}
@@ -904,7 +905,7 @@ static int query_security(query_ctx *q,
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
 	}
-	if (store_security_events(q->srv->st, m->since, (uint32_t)e.cap,
+	if (store_security_events(q->st, m->since, (uint32_t)e.cap,
 				  query_on_security, &e) < 0) {
 		rc = query_internal(q, "list security events");
 		goto out;
@@ -922,11 +923,11 @@ out:
 	return rc;
 }
 
-int query_answer(server *srv, const store_principal *who,
+int query_answer(server *srv, store *st, const store_principal *who,
 		 const Tamwil__V1__Request *req, uint8_t *out, size_t out_cap,
 		 size_t *out_len)
 {
-	query_ctx q = {srv, who, req->request_id, out, out_cap, out_len};
+	query_ctx q = {srv, st, who, req->request_id, out, out_cap, out_len};
 
 	switch (req->body_case) {
 	case TAMWIL__V1__REQUEST__BODY_GET_APPLICATION:

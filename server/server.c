@@ -1,14 +1,16 @@
 /*
  * The daemon's life. A stop (SIGTERM, SIGINT) closes the listener first,
- * lets every connection send what it already has queued, then leaves the
- * loop; work is done inside callbacks, so nothing is ever half-handled
- * when the loop ends.
+ * lets every connection get the answer to a request in flight and send
+ * what it has queued, then leaves the loop; server_close() then lets the
+ * workers and the writer finish what they hold, so no batch is ever
+ * half-applied when the daemon ends.
  */
 #include "server.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sodium.h>
@@ -17,6 +19,8 @@
 
 #include "conn.h"
 #include "log.h"
+#include "notify.h"
+#include "pool.h"
 #include "state.h"
 
 /* How long a stop waits for connections to drain before leaving anyway. */
@@ -55,6 +59,60 @@ static void server_on_stop_timer(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/* Warns that a setting read again needs a restart to take effect. */
+static void server_needs_restart(const char *name, int changed)
+{
+	if (changed)
+		log_warn("reload: %s changed: it takes effect when tamwild "
+			 "restarts",
+			 name);
+}
+
+/*
+ * SIGHUP: reads the settings again and applies those the loop alone
+ * uses (deadlines, limits, the log level); the state folder, the
+ * address and the number of workers wait for a restart. A file that does
+ * not read leaves every setting as it was.
+ */
+static void server_on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	char err[CONFIG_ERR_MAX + 64];
+	server *srv = arg;
+	config cfg;
+
+	(void)sig;
+	(void)what;
+	if (srv->reload == NULL || srv->stopping)
+		return;
+	(void)notify_env("RELOADING=1");
+	if (srv->reload(&cfg, err, sizeof(err), srv->reload_arg) != 0) {
+		log_error("reload: %s; the settings stay as they were", err);
+		(void)notify_env("READY=1");
+		return;
+	}
+	server_needs_restart("state",
+			     strcmp(cfg.state_dir, srv->cfg.state_dir) != 0);
+	server_needs_restart("listen", strcmp(cfg.listen, srv->cfg.listen));
+	server_needs_restart("workers", cfg.workers != srv->cfg.workers);
+	srv->cfg.handshake_timeout_ms = cfg.handshake_timeout_ms;
+	srv->cfg.idle_timeout_s = cfg.idle_timeout_s;
+	srv->cfg.max_connections = cfg.max_connections;
+	srv->cfg.max_frame = cfg.max_frame;
+	srv->cfg.max_output = cfg.max_output;
+	srv->cfg.max_per_source = cfg.max_per_source;
+	srv->cfg.handshake_rate = cfg.handshake_rate;
+	srv->cfg.handshake_burst = cfg.handshake_burst;
+	srv->cfg.log_level = cfg.log_level;
+	limit_set(&srv->limits, cfg.max_per_source, cfg.handshake_rate,
+		  cfg.handshake_burst);
+	log_set_level(cfg.log_level);
+	log_info("reload: settings read again (max %d connections, %d per "
+		 "source, log level %s)",
+		 cfg.max_connections, cfg.max_per_source,
+		 log_level_name(cfg.log_level));
+	(void)notify_env("READY=1");
+}
+
 static void server_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	server *srv = arg;
@@ -63,6 +121,9 @@ static void server_on_signal(evutil_socket_t sig, short what, void *arg)
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
+	if (notify_env("STOPPING=1") < 0)
+		log_warn("cannot tell the service manager: %s",
+			 strerror(errno));
 	log_info("stopping on %s: %d connections to close",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", srv->nconns);
 	evconnlistener_disable(srv->listener);
@@ -120,15 +181,23 @@ static int server_listen(server *srv)
 	return 0;
 }
 
+/* The database's path into path (capacity cap): 0 or -1. */
+static int server_db_path(const server *srv, char *path, size_t cap)
+{
+	if (state_path(path, cap, srv->cfg.state_dir, STATE_DB) != 0) {
+		log_error("state folder path too long");
+		return -1;
+	}
+	return 0;
+}
+
 /* Opens the database of the state folder; 0 or -1. */
 static int server_open_store(server *srv)
 {
 	char path[4096], err[STATE_ERR_MAX];
 
-	if (state_path(path, sizeof(path), srv->cfg.state_dir, STATE_DB) != 0) {
-		log_error("state folder path too long");
+	if (server_db_path(srv, path, sizeof(path)) != 0)
 		return -1;
-	}
 	if (store_open(path, 0, &srv->st, err, sizeof(err)) != 0) {
 		log_error("%s (is %s initialised? run: tamwild init --state "
 			  "%s --admin PUBFILE --admin-name NAME)",
@@ -145,6 +214,12 @@ int server_load(server *srv, const config *cfg)
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
 	LIST_INIT(&srv->conns);
+	/* The keys stay out of swap; a tight RLIMIT_MEMLOCK only warns. */
+	if (sodium_mlock(&srv->key, sizeof(srv->key)) != 0 ||
+	    sodium_mlock(&srv->data, sizeof(srv->data)) != 0 ||
+	    sodium_mlock(&srv->seal, sizeof(srv->seal)) != 0)
+		log_warn("cannot lock the keys in memory: they may reach swap "
+			 "(raise RLIMIT_MEMLOCK)");
 	limit_init(&srv->limits, cfg->max_per_source, cfg->handshake_rate,
 		   cfg->handshake_burst);
 	if (state_load_keys(cfg->state_dir, &srv->key, &srv->pub, &srv->data,
@@ -159,10 +234,25 @@ int server_load(server *srv, const config *cfg)
 	return server_open_store(srv);
 }
 
+/* The workers, with their read connections, and the writer. */
+static int server_start_threads(server *srv)
+{
+	char path[4096];
+
+	if (server_db_path(srv, path, sizeof(path)) != 0)
+		return -1;
+	return pool_start(srv, path, conn_job_done);
+}
+
 int server_open(server *srv, const config *cfg)
 {
 	if (server_load(srv, cfg) != 0)
 		return -1;
+	/* Workers wake the loop with event_active(): libevent must lock. */
+	if (evthread_use_pthreads() != 0) {
+		log_error("libevent cannot use threads");
+		return -1;
+	}
 	srv->base = event_base_new();
 	if (srv->base == NULL) {
 		log_error("cannot create the event loop");
@@ -170,19 +260,28 @@ int server_open(server *srv, const config *cfg)
 	}
 	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_on_signal, srv);
 	srv->sig_int = evsignal_new(srv->base, SIGINT, server_on_signal, srv);
+	srv->sig_hup = evsignal_new(srv->base, SIGHUP, server_on_reload, srv);
 	srv->stop_timer = evtimer_new(srv->base, server_on_stop_timer, srv);
 	if (srv->sig_term == NULL || srv->sig_int == NULL ||
-	    srv->stop_timer == NULL || evsignal_add(srv->sig_term, NULL) != 0 ||
-	    evsignal_add(srv->sig_int, NULL) != 0) {
+	    srv->sig_hup == NULL || srv->stop_timer == NULL ||
+	    evsignal_add(srv->sig_term, NULL) != 0 ||
+	    evsignal_add(srv->sig_int, NULL) != 0 ||
+	    evsignal_add(srv->sig_hup, NULL) != 0) {
 		log_error("cannot install signal handlers");
 		return -1;
 	}
+	if (server_start_threads(srv) != 0)
+		return -1;
 	return server_listen(srv);
 }
 
 int server_run(server *srv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* Listening already: clients may connect from now on. */
+	if (notify_env("READY=1") < 0)
+		log_warn("cannot tell the service manager: %s",
+			 strerror(errno));
 	if (event_base_dispatch(srv->base) < 0) {
 		log_error("event loop failed");
 		return -1;
@@ -192,6 +291,9 @@ int server_run(server *srv)
 
 void server_close(server *srv)
 {
+	/* Answers still coming back find their connections stopping. */
+	srv->stopping = 1;
+	pool_stop(srv);
 	conn_stop_all(srv, 1);
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
@@ -199,14 +301,17 @@ void server_close(server *srv)
 		event_free(srv->sig_term);
 	if (srv->sig_int != NULL)
 		event_free(srv->sig_int);
+	if (srv->sig_hup != NULL)
+		event_free(srv->sig_hup);
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	store_close(srv->st);
-	sodium_memzero(&srv->key, sizeof(srv->key));
-	sodium_memzero(&srv->data, sizeof(srv->data));
-	sodium_memzero(&srv->seal, sizeof(srv->seal));
+	/* Wiped, then unlocked. */
+	sodium_munlock(&srv->key, sizeof(srv->key));
+	sodium_munlock(&srv->data, sizeof(srv->data));
+	sodium_munlock(&srv->seal, sizeof(srv->seal));
 	srv->st = NULL;
 	srv->base = NULL;
 }

@@ -20,13 +20,31 @@ struct event_base;
 struct evconnlistener;
 struct event;
 struct conn;
+struct pool;
 
+/*
+ * Who may touch what, once server_open() has started the threads (the
+ * loop thread, the workers and the writer; see pool.h):
+ *   - cfg, key, pub, data, seal: set before the threads start, then read
+ *     only, by every thread;
+ *   - st: the write connection, the writer thread's alone (the caller's
+ *     again before server_open() and after pool_stop());
+ *   - pool: its queues are guarded by its own mutex (pool.c);
+ *   - everything else: the loop thread's alone.
+ */
 typedef struct server {
 	config cfg;
 	struct event_base *base;
 	struct evconnlistener *listener;
-	struct event *sig_term, *sig_int, *stop_timer;
-	store *st;
+	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
+	/*
+	 * Reads the settings again for a reload (SIGHUP), as they were read
+	 * at start: 0 with *cfg, or -1 with err. NULL: no reload.
+	 */
+	int (*reload)(config *cfg, char *err, size_t err_len, void *arg);
+	void *reload_arg;
+	store *st;	    /* the write connection */
+	struct pool *pool;  /* workers and writer; NULL without threads */
 	keyfile_secret key; /* the server's Noise and signing keys */
 	keyfile_public pub; /* their public halves, with the data key */
 	keyfile_data data;  /* head office's data key pair */
@@ -36,13 +54,11 @@ typedef struct server {
 	int nconns;
 	int stopping;
 	/*
-	 * Scratch for one frame at a time (the loop is single-threaded):
-	 * received body, its plaintext, the plaintext answer, the framed
-	 * ciphertext of the answer.
+	 * The loop's scratch for one frame at a time: received body, its
+	 * plaintext, the framed ciphertext of an answer.
 	 */
 	uint8_t in[FRAME_MAX_BODY];
 	uint8_t plain[FRAME_MAX_BODY];
-	uint8_t answer[FRAME_MAX_BODY];
 	uint8_t out[FRAME_HEADER_LEN + FRAME_MAX_BODY];
 } server;
 
@@ -54,15 +70,20 @@ typedef struct server {
 int server_load(server *srv, const config *cfg);
 
 /*
- * server_load(), then the event loop and the listening socket. Returns 0,
- * or -1 after logging why.
+ * server_load(), then the event loop, the workers and the writer (which
+ * takes srv->st over) and the listening socket. Returns 0, or -1 after
+ * logging why.
  */
 int server_open(server *srv, const config *cfg);
 
 /* Serves until SIGTERM or SIGINT, then stops cleanly. Returns 0 or -1. */
 int server_run(server *srv);
 
-/* Frees everything server_open() set up and wipes the keys. */
+/*
+ * Lets the threads finish what they hold (every batch in flight is
+ * committed and its answers delivered to their connections), then frees
+ * everything server_open() set up and wipes the keys.
+ */
 void server_close(server *srv);
 
 /* Called by a connection when it ends, so that a stop can complete. */

@@ -10,7 +10,9 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -147,4 +149,89 @@ int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
 out:
 	sodium_memzero(&data, sizeof(data));
 	return rc;
+}
+
+int state_lock(const char *dir, int *fd, char *err, size_t err_len)
+{
+	char path[4096];
+	int f;
+
+	*fd = -1;
+	if (state_path(path, sizeof(path), dir, STATE_LOCK) != 0) {
+		snprintf(err, err_len, "state folder path too long");
+		return -1;
+	}
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0) {
+		snprintf(err, err_len, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		snprintf(err, err_len, "%s%s", busy ? "" : "cannot lock ",
+			 busy ? "tamwild is running on this state folder"
+			      : strerror(errno));
+		close(f);
+		return busy ? 1 : -1;
+	}
+	*fd = f;
+	return 0;
+}
+
+/* Renames from to to when from exists; 0, or -1 with errno. */
+static int state_rename_if(const char *from, const char *to)
+{
+	if (rename(from, to) == 0 || errno == ENOENT)
+		return 0;
+	return -1;
+}
+
+int state_replace_db(const char *dir, const char *fresh, char *saved,
+		     size_t saved_cap, char *err, size_t err_len)
+{
+	char db[4096], aside[4096], from[4200], to[4200];
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+
+	saved[0] = '\0';
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (state_path(db, sizeof(db), dir, STATE_DB) != 0 ||
+	    snprintf(aside, sizeof(aside), "%s.before-restore-%s", db, stamp) >=
+		(int)sizeof(aside)) {
+		snprintf(err, err_len, "state folder path too long");
+		return -1;
+	}
+	if (access(db, F_OK) == 0) {
+		/* The log beside it may hold committed work: it goes too. */
+		snprintf(from, sizeof(from), "%s-wal", db);
+		snprintf(to, sizeof(to), "%s-wal", aside);
+		if (rename(db, aside) != 0 || state_rename_if(from, to) != 0) {
+			snprintf(err, err_len, "cannot move %s aside: %s", db,
+				 strerror(errno));
+			return -1;
+		}
+		snprintf(from, sizeof(from), "%s-shm", db);
+		unlink(from);
+		snprintf(saved, saved_cap, "%s", aside);
+	}
+	if (rename(fresh, db) != 0) {
+		snprintf(err, err_len, "cannot put %s in place: %s", db,
+			 strerror(errno));
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		snprintf(err, err_len, "cannot flush %s: %s", dir,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }

@@ -14,6 +14,7 @@
 #define STATE_SERVER_KEY "server.key"
 #define STATE_DATA_KEY	 "data.key"
 #define STATE_SERVER_PUB "server.pub"
+#define STATE_LOCK	 "tamwild.lock"
 #define STATE_ERR_MAX	 512
 
 /* Joins dir and name into buf; returns 0 or -1 when it does not fit. */
@@ -34,5 +35,24 @@ int state_init(const char *dir, char *err, size_t err_len);
  */
 int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
 		    keyfile_data *data, char *err, size_t err_len);
+
+/*
+ * Takes the state folder's lock (an flock on its tamwild.lock file), held
+ * by a serving daemon for as long as it runs, and by a restore. Returns 0
+ * with *fd to keep open (closing it releases the lock), 1 when another
+ * process holds it ("tamwild is running on this state folder" in err), or
+ * -1 with a sentence in err.
+ */
+int state_lock(const char *dir, int *fd, char *err, size_t err_len);
+
+/*
+ * Puts the database file fresh (in dir, on the same file system) in place
+ * of the state's database. The database it replaces, with its write-ahead
+ * log, is kept beside it as tamwil.db.before-restore-TIMESTAMP, whose path
+ * goes to saved ("" when there was none). The caller holds the lock.
+ * Returns 0, or -1 with a sentence in err.
+ */
+int state_replace_db(const char *dir, const char *fresh, char *saved,
+		     size_t saved_cap, char *err, size_t err_len);
 
 #endif

@@ -143,34 +143,52 @@ out:
 }
 
 /*
- * Applies migration number `to` (from to-1) and records the new version in
- * the same transaction, so a crash leaves either the old or the new schema.
+ * Copies the database at path, before an upgrade from version, to
+ * PATH.before-upgrade-vVERSION-TIME beside it: an upgrade that goes wrong
+ * in a way no transaction catches can still be undone by hand.
  */
-static int store_migrate_one(store *st, int to)
+static int store_backup_before_upgrade(store *st, const char *path, int version)
 {
-	char sql[64];
+	char copy[4200], stamp[32], err[sizeof(st->err) - 64];
+	time_t now = time(NULL);
+	struct tm tm;
 
-	if (store_exec(st, "BEGIN IMMEDIATE", "begin migration") != 0)
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (snprintf(copy, sizeof(copy), "%s.before-upgrade-v%d-%s", path,
+		     version, stamp) >= (int)sizeof(copy)) {
+		snprintf(st->err, sizeof(st->err), "%s: path too long", path);
 		return -1;
-	if (store_exec(st, store_schema_migrations[to - 1], "migrate") != 0)
-		goto fail;
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", to);
-	if (store_exec(st, sql, "record schema version") != 0)
-		goto fail;
-	if (store_exec(st, "COMMIT", "commit migration") != 0)
-		goto fail;
+	}
+	if (store_copy(path, copy, err, sizeof(err)) != 0) {
+		snprintf(st->err, sizeof(st->err),
+			 "no backup before the upgrade, so no upgrade: %s",
+			 err);
+		return -1;
+	}
 	return 0;
-fail:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
 }
 
-static int store_migrate(store *st)
+/*
+ * Brings the schema from version to the current one: every migration and
+ * the new version number in one transaction, so a crash leaves either the
+ * old schema or the new, never one in between. An existing database is
+ * backed up first (a new one, version 0, has nothing to keep).
+ */
+static int store_migrate(store *st, const char *path)
 {
+	char sql[64];
 	int version;
 
 	if (store_user_version(st, &version) != 0)
 		return -1;
+	if (version < 0) {
+		snprintf(st->err, sizeof(st->err),
+			 "the database has schema version %d, which no tamwild "
+			 "writes",
+			 version);
+		return -1;
+	}
 	if (version > store_schema_version()) {
 		snprintf(st->err, sizeof(st->err),
 			 "the database has schema version %d, newer than this "
@@ -178,11 +196,34 @@ static int store_migrate(store *st)
 			 version, store_schema_version());
 		return -1;
 	}
-	for (int v = version + 1; v <= store_schema_version(); v++) {
-		if (store_migrate_one(st, v) != 0)
-			return -1;
+	if (version == store_schema_version())
+		return 0;
+	if (version > 0 && store_backup_before_upgrade(st, path, version) != 0)
+		return -1;
+	if (store_exec(st, "BEGIN IMMEDIATE", "begin migration") != 0)
+		return -1;
+	/* Another process may have upgraded it while we made the copy. */
+	if (store_user_version(st, &version) != 0)
+		goto fail;
+	if (version < 0 || version > store_schema_version()) {
+		snprintf(st->err, sizeof(st->err),
+			 "the schema version changed to %d during the upgrade",
+			 version);
+		goto fail;
 	}
+	for (int v = version; v < store_schema_version(); v++) {
+		if (store_exec(st, store_schema_migrations[v], "migrate"))
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 store_schema_version());
+	if (store_exec(st, sql, "record schema version") != 0 ||
+	    store_exec(st, "COMMIT", "commit migration") != 0)
+		goto fail;
 	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 int store_schema_version(void)
@@ -190,29 +231,33 @@ int store_schema_version(void)
 	return STORE_SCHEMA_VERSION;
 }
 
-int store_open(const char *path, int create, store **out, char *err,
-	       size_t err_len)
+/*
+ * Opens the database at path with flags, runs pragmas and, with migrate,
+ * brings the schema up to date. 0 with *out, or -1 with a sentence in err
+ * (when not NULL).
+ */
+static int store_connect(const char *path, int flags, const char *pragmas,
+			 int migrate, store **out, char *err, size_t err_len)
 {
-	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
-				      "PRAGMA synchronous = FULL;"
-				      "PRAGMA foreign_keys = ON;";
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-		    (create ? SQLITE_OPEN_CREATE : 0);
 	store *st;
 
 	*out = NULL;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
-		snprintf(err, err_len, "out of memory");
+		if (err != NULL)
+			snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		store_fail(st, path);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* Readers wait only for a checkpoint of the WAL, briefly. */
 	sqlite3_busy_timeout(st->db, 5000);
-	if (store_exec(st, pragmas, path) != 0 || store_migrate(st) != 0)
+	if (store_exec(st, pragmas, path) != 0 ||
+	    (migrate && store_migrate(st, path) != 0))
 		goto fail;
 	*out = st;
 	return 0;
@@ -221,6 +266,24 @@ fail:
 		snprintf(err, err_len, "%s", st->err);
 	store_close(st);
 	return -1;
+}
+
+int store_open(const char *path, int create, store **out, char *err,
+	       size_t err_len)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+				      "PRAGMA synchronous = FULL;"
+				      "PRAGMA foreign_keys = ON;";
+
+	return store_connect(
+	    path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0),
+	    pragmas, 1, out, err, err_len);
+}
+
+int store_open_reader(const char *path, store **out, char *err, size_t err_len)
+{
+	return store_connect(path, SQLITE_OPEN_READONLY,
+			     "PRAGMA foreign_keys = ON;", 0, out, err, err_len);
 }
 
 void store_close(store *st)

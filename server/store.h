@@ -43,8 +43,27 @@ int store_schema_version(void);
 int store_open(const char *path, int create, store **out, char *err,
 	       size_t err_len);
 
+/*
+ * Opens a read-only connection to an existing database at path, for the
+ * threads that answer queries: in WAL mode it reads the last committed
+ * state and never waits for the writer. The schema must be current (the
+ * writing connection opened first). Each connection serves one thread at
+ * a time. 0, or -1 with a sentence in err.
+ */
+int store_open_reader(const char *path, store **out, char *err, size_t err_len);
+
 /* Closes the database; NULL is fine. */
 void store_close(store *st);
+
+/*
+ * Copies the database at src_path, as one consistent snapshot, into a new
+ * file dst_path (mode 0600; refused when it exists) in rollback-journal
+ * mode, so the copy is one self-contained file; the copy is flushed to
+ * disk with its folder. Safe while the daemon writes to src_path. Returns
+ * 0, or -1 with a sentence in err and no dst_path left behind.
+ */
+int store_copy(const char *src_path, const char *dst_path, char *err,
+	       size_t err_len);
 
 /* The last error's sentence. */
 const char *store_errmsg(const store *st);
@@ -84,6 +103,23 @@ void store_rollback(store *st);	   /* ROLLBACK; never fails the caller */
 int store_savepoint(store *st);	   /* SAVEPOINT op */
 int store_release(store *st);	   /* RELEASE op */
 void store_rollback_to(store *st); /* ROLLBACK TO op; RELEASE op */
+
+/*
+ * 1 while a transaction begun by store_begin() is open. Some failures
+ * (disk full, I/O error) make SQLite roll the whole transaction back on
+ * its own: a batch checks this after each operation so that it never
+ * carries on outside its transaction.
+ */
+int store_in_transaction(store *st);
+
+#ifdef TAMWIL_TEST_HOOKS
+/*
+ * Test builds only: the next n commits fail as a full disk would make
+ * them fail (SQLite rolls the transaction back and COMMIT returns an
+ * error). n = 0 lets commits through again.
+ */
+void store_test_fail_commits(store *st, int n);
+#endif
 
 /* Codes of the application states, as in the protocol's ApplicationState. */
 enum store_state {
@@ -284,7 +320,8 @@ enum store_group {
 	STORE_GROUP_PROGRAMME = 2,
 	STORE_GROUP_SECTOR = 3,
 	STORE_GROUP_SEX = 4,
-	STORE_GROUP_CATEGORY = 5
+	STORE_GROUP_CATEGORY = 5,
+	STORE_GROUP_MONTH = 6 /* the work of each month: see tamwil.proto */
 };
 
 typedef struct store_report_row {

@@ -190,6 +190,30 @@ void store_rollback(store *st)
 		domain_exec_quietly(st, STMT_ROLLBACK);
 }
 
+int store_in_transaction(store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+#ifdef TAMWIL_TEST_HOOKS
+/* A commit hook returning non-zero turns the COMMIT into a rollback. */
+static int domain_refuse_commit(void *arg)
+{
+	store *st = arg;
+
+	if (st->fail_commits <= 0)
+		return 0;
+	st->fail_commits--;
+	return 1;
+}
+
+void store_test_fail_commits(store *st, int n)
+{
+	st->fail_commits = n;
+	sqlite3_commit_hook(st->db, n > 0 ? domain_refuse_commit : NULL, st);
+}
+#endif
+
 /* Opens the savepoint of one operation: 0 or -1. */
 int store_savepoint(store *st)
 {

@@ -58,6 +58,7 @@ enum store_stmt {
 	STMT_PROGRAMMES,
 	STMT_REGIONS,
 	STMT_REPORT,
+	STMT_REPORT_MONTH,
 	/* store_log.c */
 	STMT_LOG_SIZE,
 	STMT_LOG_ADD,
@@ -81,6 +82,9 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char err[256];
+#ifdef TAMWIL_TEST_HOOKS
+	int fail_commits; /* store_test_fail_commits() */
+#endif
 };
 
 /* Records the database's error message, prefixed by what was being done;

@@ -59,6 +59,23 @@ static const char *const query_sql[STMT_COUNT] = {
 	" GROUP BY g, p.currency"
 	" ORDER BY CASE WHEN ?1 IN (4, 5) THEN CAST(g AS INTEGER) END, g,"
 	" p.currency",
+    /* The same columns, counted from the events of each month. */
+    [STMT_REPORT_MONTH] =
+	"SELECT strftime('%Y-%m', e.time, 'unixepoch') AS g, p.currency,"
+	" sum(e.action = 'submitted'), sum(e.action = 'approved'),"
+	" sum(e.action = 'rejected'), sum(e.action = 'withdrawn'),"
+	" count(DISTINCT CASE WHEN e.action = 'disbursement'"
+	"  THEN e.application_id END),"
+	" sum(e.action = 'submitted' AND a.sex = 1),"
+	" sum(CASE WHEN e.action = 'submitted' THEN a.requested ELSE 0 END),"
+	" sum(CASE WHEN e.action = 'approved' THEN e.amount ELSE 0 END),"
+	" sum(CASE WHEN e.action = 'disbursement' THEN e.amount ELSE 0 END),"
+	" sum(CASE WHEN e.action = 'repayment' THEN e.amount ELSE 0 END)"
+	" FROM events e JOIN applications a ON a.id = e.application_id"
+	" JOIN programmes p ON p.id = a.programme_id"
+	" JOIN regions r ON r.id = a.region_id"
+	" WHERE (?2 IS NULL OR p.code = ?2) AND (?3 IS NULL OR r.code = ?3)"
+	" GROUP BY g, p.currency ORDER BY g, p.currency",
 };
 // NOLINTEND(bugprone-suspicious-missing-comma)
 
@@ -361,7 +378,8 @@ static int query_report_row(sqlite3_stmt *s, void *ctx)
 /*
  * Calls fn with one row per group and currency, ordered by group (sex and
  * category by their number), over the applications of one programme
- * and/or region when those codes are neither NULL nor "". Counts:
+ * and/or region when those codes are neither NULL nor "". By month, the
+ * rows count the events of each month instead (see tamwil.proto). Counts:
  * submitted is every application; approved, every one in the approved
  * state or a later one; disbursed, those with a tranche; women, those
  * with sex 1. Amounts are exact sums in minor units; a sum that overflows
@@ -374,18 +392,21 @@ int store_report(store *st, enum store_group by, const char *programme,
 	struct query_report q;
 	int rc;
 
-	if (by < STORE_GROUP_REGION || by > STORE_GROUP_CATEGORY) {
+	if (by < STORE_GROUP_REGION || by > STORE_GROUP_MONTH) {
 		snprintf(st->err, sizeof(st->err), "unknown report grouping %d",
 			 (int)by);
 		return -1;
 	}
-	s = query_stmt(st, STMT_REPORT);
+	s = query_stmt(st, by == STORE_GROUP_MONTH ? STMT_REPORT_MONTH
+						   : STMT_REPORT);
 	if (s == NULL)
 		return -1;
 	memset(&q, 0, sizeof(q));
 	q.fn = fn;
 	q.arg = arg;
-	if (sqlite3_bind_int(s, 1, (int)by) != SQLITE_OK ||
+	/* The month statement has no ?1: binding it is not an error. */
+	if ((by != STORE_GROUP_MONTH &&
+	     sqlite3_bind_int(s, 1, (int)by) != SQLITE_OK) ||
 	    store_bind_text_or_null(s, 2, programme) != SQLITE_OK ||
 	    store_bind_text_or_null(s, 3, region) != SQLITE_OK) {
 		rc = store_fail(st, "report");

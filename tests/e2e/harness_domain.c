@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -607,4 +608,78 @@ void hd_csv_free(hd_csv *csv)
 		free(csv->cells[i]);
 	free(csv->cells);
 	memset(csv, 0, sizeof(*csv));
+}
+
+/* ---- a group's home and its worlds -----------------------------------------
+ */
+
+int hd_home_create(hd_home *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (h_tamwild_path() == NULL || h_tamwil_path() == NULL) {
+		fprintf(stderr, "set TAMWILD and TAMWIL to the binaries\n");
+		return -1;
+	}
+	if (h_tmpdir_create(h->dir, sizeof(h->dir)) != 0)
+		return -1;
+	snprintf(h->home, sizeof(h->home), "HOME=%s", h->dir);
+	h->env[0] = h->home;
+	h->env[1] = "TAMWIL_CONFIG";
+	h->env[2] = "XDG_STATE_HOME";
+	h->env[3] = NULL;
+	return 0;
+}
+
+void hd_home_remove(hd_home *h)
+{
+	if (h->dir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
+		h_tmpdir_remove(h->dir);
+	h->dir[0] = '\0';
+}
+
+/* Runs tamwild with args (NULL-terminated) into r; 0 if it succeeded. */
+static int run_tamwild(hd_result *r, const hd_home *h, const char *const args[])
+{
+	hd_cmd c;
+
+	hd_cmd_init(&c, h_tamwild_path());
+	for (int i = 0; args[i] != NULL; i++)
+		hd_cmd_add(&c, args[i]);
+	if (hd_run(r, H_RUN_TIMEOUT_MS, h->env, &c) == 0 && hd_ok(r))
+		return 0;
+	hd_result_print(r, args[0]);
+	return -1;
+}
+
+int hd_world_create(hd_world *w, const hd_home *h, int n, const char *admin_pub,
+		    const char *admin_name)
+{
+	const char *init[] = {"init",	 "--state",	 w->state,   "--admin",
+			      admin_pub, "--admin-name", admin_name, NULL};
+	const char *pubkey[] = {"pubkey", "--state", w->state, NULL};
+	hd_result r = {0};
+	char name[32];
+	int rc = -1;
+
+	snprintf(name, sizeof(name), "world-%02d", n);
+	if (h_path(w->dir, sizeof(w->dir), h->dir, name) != 0 ||
+	    mkdir(w->dir, 0700) != 0 ||
+	    h_path(w->state, sizeof(w->state), w->dir, "state") != 0 ||
+	    h_path(w->server_pub, sizeof(w->server_pub), w->dir,
+		   "server.pub") != 0 ||
+	    h_path(w->log, sizeof(w->log), w->dir, "tamwild.log") != 0)
+		goto out;
+	if (run_tamwild(&r, h, init) == 0 && run_tamwild(&r, h, pubkey) == 0 &&
+	    h_write_file(w->server_pub, r.out) == 0)
+		rc = 0;
+out:
+	hd_result_free(&r);
+	return rc;
+}
+
+void hd_world_remove(hd_world *w)
+{
+	if (w->dir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)
+		h_tmpdir_remove(w->dir);
+	w->dir[0] = '\0';
 }

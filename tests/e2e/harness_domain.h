@@ -189,4 +189,46 @@ long hd_csv_column(const hd_csv *csv, const char *name);
 
 void hd_csv_free(hd_csv *csv);
 
+/* ---- a group's home and its worlds -----------------------------------------
+ */
+
+/*
+ * The home of a group of tests: a fresh temporary folder, and the
+ * environment changes that make it the clients' HOME (TAMWIL_CONFIG and
+ * XDG_STATE_HOME removed, so the clients' state is under it).
+ */
+typedef struct hd_home {
+	char dir[H_PATH_MAX];
+	char home[H_PATH_MAX + 8];
+	const char *env[4];
+} hd_home;
+
+/*
+ * Checks TAMWILD and TAMWIL are set and creates the folder. 0, or -1
+ * (printing what failed).
+ */
+int hd_home_create(hd_home *h);
+
+/* Removes the folder unless TAMWIL_E2E_KEEP is set; safe to repeat. */
+void hd_home_remove(hd_home *h);
+
+/* A world: a head office of its own, in a folder of its own. */
+typedef struct hd_world {
+	char dir[H_PATH_MAX];	     /* HOME/world-NN */
+	char state[H_PATH_MAX];	     /* the daemon's state folder */
+	char server_pub[H_PATH_MAX]; /* head office's public key file */
+	char log[H_PATH_MAX];	     /* the daemon's log */
+} hd_world;
+
+/*
+ * Creates h->dir/world-NN (NN: n), runs "tamwild init" there with the
+ * admin's public key file and name, and saves "tamwild pubkey" as
+ * server.pub. 0, or -1 (printing what failed).
+ */
+int hd_world_create(hd_world *w, const hd_home *h, int n, const char *admin_pub,
+		    const char *admin_name);
+
+/* Removes the world's folder unless TAMWIL_E2E_KEEP is set. */
+void hd_world_remove(hd_world *w);
+
 #endif

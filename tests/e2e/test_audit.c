@@ -3,7 +3,9 @@
  * by every operation, the export of the log (tamwil audit export), its
  * offline verification (tamwil audit verify) and the tampering it must
  * catch, a database copy that disagrees with the log, a rolled-back head
- * office that the client refuses, and tamwil audit proof.
+ * office that the client refuses, tamwil audit proof, and the backups of
+ * tamwild (taken under load, restored, and refused when they do not
+ * verify).
  *
  * Each test gets a world of its own: a fresh state folder, a daemon on
  * 127.0.0.1, a region, a programme, the principals, and a few
@@ -13,6 +15,8 @@
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder for a look.
  */
+#include <ftw.h>
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +34,7 @@
 #include "checkpoint.h"
 #include "harness.h"
 #include "harness_domain.h"
+#include "keyfile.h"
 #include "signop.h"
 #include "tamwil-export.h"
 
@@ -77,40 +82,68 @@ static hd_result *run_cmd(struct fixture *f, const hd_cmd *c)
 	return &f->r;
 }
 
+/* Starts c as tamwil with the connection options of who. */
+static void cli_init(struct fixture *f, hd_cmd *c, int who)
+{
+	hd_cmd_init(c, h_tamwil_path());
+	hd_cmd_add(c, "--server");
+	hd_cmd_add(c, f->server);
+	hd_cmd_add(c, "--server-key");
+	hd_cmd_add(c, f->server_pub);
+	hd_cmd_add(c, "--key");
+	hd_cmd_add(c, f->key[who]);
+}
+
+/* Adds the NULL-terminated arguments of ap to c and runs it. */
+static hd_result *run_va(struct fixture *f, hd_cmd *c, va_list ap)
+{
+	const char *arg;
+
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		hd_cmd_add(c, arg);
+	return run_cmd(f, c);
+}
+
 /* Runs tamwil as who with the NULL-terminated arguments. */
 static hd_result *cli(struct fixture *f, int who, ...)
 {
-	const char *arg;
+	hd_result *r;
 	va_list ap;
 	hd_cmd c;
 
-	hd_cmd_init(&c, h_tamwil_path());
-	hd_cmd_add(&c, "--server");
-	hd_cmd_add(&c, f->server);
-	hd_cmd_add(&c, "--server-key");
-	hd_cmd_add(&c, f->server_pub);
-	hd_cmd_add(&c, "--key");
-	hd_cmd_add(&c, f->key[who]);
+	cli_init(f, &c, who);
 	va_start(ap, who);
-	while ((arg = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, arg);
+	r = run_va(f, &c, ap);
 	va_end(ap);
-	return run_cmd(f, &c);
+	return r;
 }
 
 /* Runs tamwil without connection options (audit verify). */
 static hd_result *cli_bare(struct fixture *f, ...)
 {
-	const char *arg;
+	hd_result *r;
 	va_list ap;
 	hd_cmd c;
 
 	hd_cmd_init(&c, h_tamwil_path());
 	va_start(ap, f);
-	while ((arg = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, arg);
+	r = run_va(f, &c, ap);
 	va_end(ap);
-	return run_cmd(f, &c);
+	return r;
+}
+
+/* Runs tamwild with the NULL-terminated arguments. */
+static hd_result *tamwild_cmd(struct fixture *f, ...)
+{
+	hd_result *r;
+	va_list ap;
+	hd_cmd c;
+
+	hd_cmd_init(&c, h_tamwild_path());
+	va_start(ap, f);
+	r = run_va(f, &c, ap);
+	va_end(ap);
+	return r;
 }
 
 static void expect_ok(struct fixture *f)
@@ -691,13 +724,348 @@ static void test_proof(void **state)
 	expect_fail(f, 1, "no log entry names");
 }
 
+/* ---- backups ---------------------------------------------------------------
+ */
+
+/* The last command failed with status and said needle on stdout. */
+static void expect_fail_out(struct fixture *f, int status, const char *needle)
+{
+	if (!f->r.exited || f->r.status != status ||
+	    strstr(f->r.out, needle) == NULL) {
+		hd_result_print(&f->r, f->last);
+		H_FAIL("expected exit %d and \"%s\": %s", status, needle,
+		       f->last);
+	}
+}
+
+/* How many applications `tamwild check` or `restore` said it replayed. */
+static long replayed_applications(const char *report)
+{
+	const char *p = strstr(report, "database: ");
+
+	while (p != NULL) {
+		char *end;
+		long n = strtol(p + 10, &end, 10);
+
+		if (end != p + 10 && strncmp(end, " applications", 13) == 0)
+			return n;
+		p = strstr(p + 1, "database: ");
+	}
+	return -1;
+}
+
+/* Applications head office lists, as the auditor sees them. */
+static long listed_applications(struct fixture *f)
+{
+	json_t *root;
+	long n;
+
+	OK(f, AUDITOR, "--json", "list", "--all");
+	root = hd_json_parse(f->r.out);
+	if (root == NULL)
+		H_FAIL("list --json is not JSON: %s", f->r.out);
+	n = (long)hd_json_count(root, "reference");
+	json_decref(root);
+	return n;
+}
+
+/* Starts a submission as the coordinator without waiting for it. */
+static void submit_start(struct fixture *f, h_proc *p, int i)
+{
+	hd_cmd c;
+
+	cli_init(f, &c, COORD);
+	hd_cmd_add(&c, "submit");
+	hd_cmd_add(&c, "--programme");
+	hd_cmd_add(&c, "PAMP-2026");
+	hd_cmd_add(&c, "--national-id");
+	hd_cmd_addf(&c, "JL%06d", i);
+	hd_cmd_add(&c, "--name");
+	hd_cmd_add(&c, "Rachida Ouazzani");
+	hd_cmd_add(&c, "--sex");
+	hd_cmd_add(&c, "F");
+	hd_cmd_add(&c, "--birth-date");
+	hd_cmd_add(&c, "1990-05-02");
+	hd_cmd_add(&c, "--category");
+	hd_cmd_add(&c, "youth");
+	hd_cmd_add(&c, "--sector");
+	hd_cmd_add(&c, "services");
+	hd_cmd_add(&c, "--activity");
+	hd_cmd_add(&c, "Salon de coiffure");
+	hd_cmd_add(&c, "--amount");
+	hd_cmd_add(&c, "12 000,00");
+	if (h_spawn(p, c.argv, f->env) != 0)
+		H_FAIL("cannot start a submission");
+}
+
+/*
+ * A backup taken while submissions keep arriving restores to a state that
+ * checks out and that head office then serves: the applications the
+ * backup held, no more, no fewer. Offices that saw later entries refuse
+ * the rolled-back head office until told otherwise.
+ */
+static void test_backup_under_load(void **state)
+{
+	enum { LOAD = 12 };
+	struct fixture *f = *state;
+	char backup[H_PATH_MAX], cmd[2 * H_PATH_MAX], path[H_PATH_MAX];
+	h_proc load[LOAD];
+	hd_result r = {0};
+	long held;
+	int ws;
+
+	assert_int_equal(h_path(backup, sizeof(backup), f->wdir, "backup.db"),
+			 0);
+	for (int i = 0; i < LOAD; i++)
+		submit_start(f, &load[i], i);
+	tamwild_cmd(f, "backup", "--state", f->state, "--out", backup, NULL);
+	expect_ok(f);
+	assert_non_null(strstr(f->r.out, "backup of"));
+	for (int i = 0; i < LOAD; i++) {
+		assert_int_equal(hd_collect(&load[i], h_now_ms() + RUN_MS, &r),
+				 0);
+		if (!hd_ok(&r)) {
+			hd_result_print(&r, "a submission under load");
+			H_FAIL("a submission failed during the backup");
+		}
+	}
+	hd_result_free(&r);
+	assert_int_equal(listed_applications(f), 3 + LOAD);
+
+	assert_int_equal(h_daemon_stop(&f->d, 10000, &ws), 0);
+	tamwild_cmd(f, "restore", "--state", f->state, "--from", backup, NULL);
+	expect_ok(f);
+	assert_non_null(strstr(f->r.out, "all checks passed"));
+	assert_non_null(strstr(f->r.out, "is kept as"));
+	held = replayed_applications(f->r.out);
+	assert_true(held >= 3 && held <= 3 + LOAD);
+	tamwild_cmd(f, "check", "--state", f->state, NULL);
+	expect_ok(f);
+	assert_int_equal(replayed_applications(f->r.out), held);
+
+	assert_int_equal(start_daemon(f), 0);
+	if (held < 3 + LOAD) {
+		/* This office saw entries the backup lacks: a rewrite. */
+		cli(f, AUDITOR, "whoami", NULL);
+		expect_fail(f, 3, "does not extend the one this office saw");
+		snprintf(cmd, sizeof(cmd),
+			 "rm -f '%s'/.local/state/tamwil/checkpoint-*", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(listed_applications(f), held);
+	export_log(f, "restored.tamwil", path);
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 NULL);
+	expect_ok(f);
+}
+
+/* Copies path into the world's folder as name; the copy's path to out. */
+static void copy_into_world(struct fixture *f, const char *path,
+			    const char *name, char *out)
+{
+	assert_int_equal(h_path(out, H_PATH_MAX, f->wdir, name), 0);
+	assert_int_equal(copy_file(path, out), 0);
+}
+
+/* Runs one SQL statement that must change one row of the database db. */
+static void tamper(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_changes(h), 1);
+	sqlite3_close(h);
+}
+
+/*
+ * Refusals: a backup never overwrites, a restore never runs under a
+ * serving daemon, and a copy whose tables or log were changed is refused
+ * with the state left as it was.
+ */
+static void test_restore_refusals(void **state)
+{
+	struct fixture *f = *state;
+	char backup[H_PATH_MAX], bad[H_PATH_MAX], sql[256], aside[H_PATH_MAX];
+	glob_t g;
+	int ws;
+
+	assert_int_equal(h_path(backup, sizeof(backup), f->wdir, "backup.db"),
+			 0);
+	tamwild_cmd(f, "backup", "--state", f->state, "--out", backup, NULL);
+	expect_ok(f);
+	tamwild_cmd(f, "backup", "--state", f->state, "--out", backup, NULL);
+	expect_fail_out(f, 1, "already exists");
+	tamwild_cmd(f, "restore", "--state", f->state, "--from", backup, NULL);
+	expect_fail_out(f, 1, "tamwild is running on this state folder");
+	assert_non_null(strstr(f->r.out, "stop it first"));
+	assert_int_equal(h_daemon_stop(&f->d, 10000, &ws), 0);
+
+	copy_into_world(f, backup, "bad-table.db", bad);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE applications SET requested = requested + 100 "
+		 "WHERE reference = '%s'",
+		 f->refs[2]);
+	tamper(bad, sql);
+	tamwild_cmd(f, "restore", "--state", f->state, "--from", bad, NULL);
+	expect_fail_out(f, 1, "does not verify; the state is unchanged");
+	assert_non_null(strstr(f->r.out, f->refs[2]));
+
+	copy_into_world(f, backup, "bad-log.db", bad);
+	/* Entry 2 replaced by a copy of entry 3: history rewritten. */
+	tamper(bad, "UPDATE log_entries SET entry = (SELECT entry FROM "
+		    "log_entries WHERE seq = 3) WHERE seq = 2");
+	tamwild_cmd(f, "restore", "--state", f->state, "--from", bad, NULL);
+	expect_fail_out(f, 1, "does not verify; the state is unchanged");
+
+	tamwild_cmd(f, "restore", "--state", f->state, "--from",
+		    "/nonexistent/backup.db", NULL);
+	expect_fail_out(f, 1, "cannot restore");
+
+	/* Nothing was moved aside, and the state still checks out whole. */
+	assert_int_equal(
+	    h_path(aside, sizeof(aside), f->state, "tamwil.db.restoring"), 0);
+	assert_int_not_equal(access(aside, F_OK), 0);
+	tamwild_cmd(f, "check", "--state", f->state, NULL);
+	expect_ok(f);
+	assert_int_equal(replayed_applications(f->r.out), 3);
+	assert_int_equal(h_path(aside, sizeof(aside), f->state,
+				"tamwil.db.before-restore-*"),
+			 0);
+	assert_int_equal(glob(aside, 0, NULL, &g), GLOB_NOMATCH);
+	tamwild_cmd(f, "restore", "--state", f->state, "--from", backup, NULL);
+	expect_ok(f);
+}
+
+/*
+ * With head office's data key the verifier opens every sealed identity;
+ * with another data key it names the first submission that does not open.
+ */
+static void test_verify_data_key(void **state)
+{
+	struct fixture *f = *state;
+	char path[H_PATH_MAX], data[H_PATH_MAX], other[H_PATH_MAX];
+	keyfile_data d;
+
+	export_log(f, "log.tamwil", path);
+	assert_int_equal(h_path(data, sizeof(data), f->state, "data.key"), 0);
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--data-key", data, NULL);
+	expect_ok(f);
+	assert_non_null(
+	    strstr(f->r.out, "opened and checked 3 sealed identities"));
+
+	assert_int_equal(h_path(other, sizeof(other), f->wdir, "other.key"), 0);
+	assert_int_equal(keyfile_data_generate(&d), 0);
+	assert_int_equal(keyfile_write_data(other, &d, NULL), KEYFILE_OK);
+	sodium_memzero(&d, sizeof(d));
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--data-key", other, NULL);
+	expect_fail(f, 1,
+		    "the sealed identity does not open with the data "
+		    "key given");
+	assert_non_null(strstr(f->r.err, "entry "));
+
+	cli_bare(f, "audit", "verify", path, "--server-key", f->server_pub,
+		 "--data-key", "/nonexistent/data.key", NULL);
+	expect_fail(f, 2, "cannot read the data key");
+}
+
+/* ---- personal data at rest ------------------------------------------------
+ */
+
+/* The identities the scenario submitted, that no file may show. */
+static const char *const identity_texts[] = {"Khadija", "Alaoui", "JB000001",
+					     "JB000002", "1988-03-21"};
+
+/* The file being scanned's findings, for nftw's callback. */
+static char scan_found[4 * H_PATH_MAX];
+
+/* nftw callback: records the first file holding an identity text. */
+static int scan_file(const char *path, const struct stat *sb, int type,
+		     struct FTW *ftw)
+{
+	char *buf;
+	FILE *fp;
+	size_t n;
+
+	(void)ftw;
+	if (type != FTW_F || sb->st_size == 0 || scan_found[0] != '\0')
+		return 0;
+	buf = malloc((size_t)sb->st_size);
+	fp = fopen(path, "rb");
+	if (buf == NULL || fp == NULL) {
+		free(buf);
+		if (fp != NULL)
+			fclose(fp);
+		snprintf(scan_found, sizeof(scan_found), "%s: unreadable",
+			 path);
+		return 1;
+	}
+	n = fread(buf, 1, (size_t)sb->st_size, fp);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof(identity_texts) / sizeof(char *); i++)
+		if (memmem(buf, n, identity_texts[i],
+			   strlen(identity_texts[i])) != NULL)
+			snprintf(scan_found, sizeof(scan_found), "%s: %s", path,
+				 identity_texts[i]);
+	free(buf);
+	return scan_found[0] != '\0';
+}
+
+/* The first file under dir holding an identity text, or "". */
+static const char *scan_tree(const char *dir)
+{
+	scan_found[0] = '\0';
+	if (nftw(dir, scan_file, 16, FTW_PHYS) < 0)
+		snprintf(scan_found, sizeof(scan_found), "%s: cannot walk",
+			 dir);
+	return scan_found;
+}
+
+/*
+ * No file of head office's state (database, its write-ahead log, a
+ * backup, the daemon's log), of an export, or of the office's audit state
+ * shows a beneficiary's name, national ID or birth date: they travel and
+ * rest sealed. The daemon is killed first so the WAL keeps its pages.
+ */
+static void test_no_identity_at_rest(void **state)
+{
+	struct fixture *f = *state;
+	char backup[H_PATH_MAX], path[H_PATH_MAX], office[2 * H_PATH_MAX];
+	const char *found;
+
+	/* The scenario's names are really in the database, sealed. */
+	OK(f, AUDITOR, "show", f->refs[0]);
+	assert_int_equal(h_path(backup, sizeof(backup), f->wdir, "backup.db"),
+			 0);
+	tamwild_cmd(f, "backup", "--state", f->state, "--out", backup, NULL);
+	expect_ok(f);
+	export_log(f, "log.tamwil", path);
+	h_daemon_kill(&f->d);
+	found = scan_tree(f->wdir);
+	if (found[0] != '\0')
+		H_FAIL("an identity in clear: %s", found);
+	snprintf(office, sizeof(office), "%s/.local/state/tamwil", f->dir);
+	found = scan_tree(office);
+	if (found[0] != '\0')
+		H_FAIL("an identity in clear: %s", found);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, world_setup, world_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_receipt_kept), T(test_export_and_tampering),
-	    T(test_forgeries),	  T(test_database_copy),
-	    T(test_rollback),	  T(test_proof),
+	    T(test_receipt_kept),
+	    T(test_export_and_tampering),
+	    T(test_forgeries),
+	    T(test_database_copy),
+	    T(test_rollback),
+	    T(test_proof),
+	    T(test_backup_under_load),
+	    T(test_restore_refusals),
+	    T(test_no_identity_at_rest),
+	    T(test_verify_data_key),
 	};
 #undef T
 

@@ -9,6 +9,7 @@
  * admin's "tamwil whoami": a refusal must never cost the others service.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -628,16 +629,16 @@ static void test_raw_silent_client(void **state)
  * connection is closed at once and logged, and once the two leave, a
  * well-behaved client is served again.
  */
-static void test_connection_limit(void **state)
+/*
+ * With a limit of two connections, two silent ones are held and a third
+ * is closed at once and logged; then the two are closed.
+ */
+static void check_limit_of_two(struct fixture *f)
 {
-	struct fixture *f = *state;
-	const char *const extra[] = {"--handshake-timeout", LONG_HS,
-				     "--max-connections", "2", NULL};
 	int a, b, c;
 	int64_t t0;
 	long from;
 
-	start_daemon(f, extra);
 	a = h_tcp_connect(f->d.port, IO_MS);
 	b = h_tcp_connect(f->d.port, IO_MS);
 	assert_true(a >= 0 && b >= 0);
@@ -653,6 +654,16 @@ static void test_connection_limit(void **state)
 	close(a);
 	close(b);
 	h_sleep_ms(200);
+}
+
+static void test_connection_limit(void **state)
+{
+	struct fixture *f = *state;
+	const char *const extra[] = {"--handshake-timeout", LONG_HS,
+				     "--max-connections", "2", NULL};
+
+	start_daemon(f, extra);
+	check_limit_of_two(f);
 	check_still_serves(f);
 }
 
@@ -690,6 +701,44 @@ static void test_handshake_rate_limit(void **state)
 	close(a);
 	close(b);
 	h_sleep_ms(1200);
+	check_still_serves(f);
+}
+
+/*
+ * SIGHUP reads the settings again: a lower connection limit holds at
+ * once, a change that needs a restart is named, and a file that does not
+ * read leaves everything as it was, the daemon still serving.
+ */
+static void test_reload(void **state)
+{
+	struct fixture *f = *state;
+	char conf[H_PATH_MAX];
+	const char *const extra[] = {"--config", conf, "--handshake-timeout",
+				     LONG_HS, NULL};
+	long from;
+
+	assert_int_equal(h_path(conf, sizeof(conf), f->dir, "reload.conf"), 0);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = 50\n"
+					    "workers = 2\n"),
+			 0);
+	start_daemon(f, extra);
+	check_still_serves(f);
+
+	from = h_file_size(f->d.log);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = 2\n"
+					    "workers = 3\n"),
+			 0);
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
+	check_log(f, from, "reload: settings read again", "max 2 connections");
+	check_log(f, from, "workers changed", "restarts");
+	check_limit_of_two(f);
+
+	from = h_file_size(f->d.log);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = "
+					    "lots\n"),
+			 0);
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
+	check_log(f, from, "reload:", "the settings stay as they were");
 	check_still_serves(f);
 }
 
@@ -874,6 +923,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_raw_truncated_frame, test_teardown),
 	    cmocka_unit_test_teardown(test_connection_limit, test_teardown),
 	    cmocka_unit_test_teardown(test_handshake_rate_limit, test_teardown),
+	    cmocka_unit_test_teardown(test_reload, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_silent_client, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_msg3, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_flipped_transport,

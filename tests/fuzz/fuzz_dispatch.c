@@ -4,14 +4,17 @@
  * per process. The input is
  *
  *   byte 0    bits 0-6: the principal (modulo FUZZ_PEOPLE, fuzz_world.h)
- *             bit 6 set: the rest is a ClientHello (dispatch_client_hello)
+ *             bit 6 set: the rest is a ClientHello (handshake message 3)
  *             bit 7 set: an operation inside is signed again with the
  *             principal's key, so that mutated operations reach the rules
  *             behind the signature check
  *   the rest  the packed Request (or ClientHello)
  *
+ * Each input goes through fuzz_world_dispatch(): dispatch_begin() as a
+ * worker, and for an operation the writer's batch and dispatch_finish().
  * Every request must get an answer that unpacks as a Response echoing the
- * request's id, or a clean -1; a hello that does not parse must get -1.
+ * request's id, or close the channel cleanly; a hello without a first
+ * request ends silent.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -194,7 +197,8 @@ static void fuzz_check_answer(const uint8_t *out, size_t len, uint64_t id)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[FRAME_MAX_BODY], out[FRAME_MAX_BODY];
-	int who, hello, answered = 0, rc;
+	enum dispatch_status st;
+	int who, hello;
 	const uint8_t *in;
 	size_t len, out_len = 0, n;
 
@@ -209,22 +213,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in = buf;
 		len = n;
 	}
-	if (hello) {
-		rc = dispatch_client_hello(world->srv, &world->people[who].sess,
-					   in, len, out, CHANNEL_MAX_PLAINTEXT,
-					   &out_len, &answered);
-		if (rc == 0 && answered)
-			fuzz_check_answer(out, out_len,
-					  fuzz_request_id(1, in, len));
-		if (rc != 0 && answered)
+	st = fuzz_world_dispatch(world, who, hello, in, len, out,
+				 CHANNEL_MAX_PLAINTEXT, &out_len);
+	switch (st) {
+	case DISPATCH_ANSWER:
+		fuzz_check_answer(out, out_len,
+				  fuzz_request_id(hello, in, len));
+		break;
+	case DISPATCH_SILENT:
+		/* Only a hello without a first request goes unanswered. */
+		if (!hello)
 			abort();
-		return 0;
-	}
-	rc = dispatch_request(world->srv, &world->people[who].sess, in, len,
-			      out, CHANNEL_MAX_PLAINTEXT, &out_len);
-	if (rc == 0)
-		fuzz_check_answer(out, out_len, fuzz_request_id(0, in, len));
-	else if (rc != -1)
+		break;
+	case DISPATCH_CLOSE:
+		/* A malformed hello, or no answer fits: the channel closes. */
+		break;
+	default:
+		/* Every person of the world is enrolled and not revoked. */
 		abort();
+	}
 	return 0;
 }

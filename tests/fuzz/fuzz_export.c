@@ -3,8 +3,9 @@
  * `tamwil audit verify` runs (client/export.c, common/replay.c). The input
  * is an export file; it is verified against the signing key of the head
  * office of fuzz_world.c, whose export is the seed, so mutations start
- * from a file that verifies. Verification must end with 0 or with -1 and
- * a reason, never crash, leak or hang.
+ * from a file that verifies; with its data key, so that every sealed
+ * identity is opened and checked too. Verification must end with 0 or with -1
+ * and a reason, never crash, leak or hang.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,9 +20,9 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The file each input is written to, and the key it is checked with. */
+/* The file each input is written to, and the keys it is checked with. */
 static char path[64];
-static uint8_t sign_pk[KEYFILE_KEYLEN];
+static uint8_t sign_pk[KEYFILE_KEYLEN], data_sk[KEYFILE_KEYLEN];
 
 static void fuzz_export_done(void)
 {
@@ -43,6 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (w == NULL)
 		abort();
 	memcpy(sign_pk, w->srv->key.sign_pk, sizeof(sign_pk));
+	memcpy(data_sk, w->srv->data.sk, sizeof(data_sk));
 	fuzz_world_close(w);
 	snprintf(path, sizeof(path), "%s/tamwil-export-XXXXXX",
 		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
@@ -65,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (fwrite(data, 1, size, f) != size || fclose(f) != 0)
 		abort();
-	rc = tamwil_export_verify(path, sign_pk, NULL, NULL, NULL, &sum, why,
-				  sizeof(why));
+	rc = tamwil_export_verify(path, sign_pk, NULL, data_sk, NULL, NULL,
+				  &sum, why, sizeof(why));
 	if (rc != 0 && (rc != -1 || why[0] == '\0'))
 		abort(); /* a refusal says why */
 	if (rc == 0 && sum.entries != sum.checkpoints)

@@ -8,7 +8,9 @@
  * harness replays it to the end); dispatch: every request the head office
  * of fuzz_world.c was built with (one of each operation) and one of each
  * query, plus a ClientHello; export: that head office's log as an export
- * file; money: amounts in every accepted shape. Run it again after a
+ * file; money: amounts in every accepted shape; import: the documented
+ * example spreadsheet and files of each shape a reader must take (a byte
+ * order mark, ',' or ';' or tabs, quotes, CRLF). Run it again after a
  * change to the protocol and commit what changed.
  */
 #include <errno.h>
@@ -217,8 +219,9 @@ static void export_check(const fuzz_world *w)
 	char path[4096], why[512];
 
 	snprintf(path, sizeof(path), "%s/export/head-office", root);
-	if (tamwil_export_verify(path, w->srv->key.sign_pk, NULL, NULL, NULL,
-				 &sum, why, sizeof(why)) != 0) {
+	if (tamwil_export_verify(path, w->srv->key.sign_pk, NULL,
+				 w->srv->data.sk, NULL, NULL, &sum, why,
+				 sizeof(why)) != 0) {
 		fprintf(stderr, "fuzz_seeds: the export does not verify: %s\n",
 			why);
 		exit(1);
@@ -470,6 +473,62 @@ static void amounts(void)
 	}
 }
 
+/* The documented example and the shapes of CSV offices send. */
+static void imports(void)
+{
+	static const char *const files[][2] = {
+	    {"comma-lf",
+	     "programme,region,national_id,first_name,last_name,sex,"
+	     "birth_date,category,sector,activity,amount\n"
+	     "INDH-2026,LAG,JB123456,Khadija,Alaoui,F,1988-03-21,"
+	     "rural_woman,crafts,tissage,45000\n"},
+	    {"bom-semicolon-crlf",
+	     "\xEF\xBB\xBFprogramme;r\xC3\xA9gion;CIN;Nom complet;Sexe;"
+	     "Date de naissance;Cat\xC3\xA9gorie;Secteur;Activit\xC3\xA9;"
+	     "Montant;Apport\r\n"
+	     "INDH-2026;LAG;JB123456;Khadija Alaoui;F;21/03/1988;"
+	     "femme_rurale;crafts;\"tissage; tapis\";\"45 000,00\";0\r\n"
+	     "\r\n"
+	     "INDH-2026;CAS;JB654321;Salma Idrissi;F;1992-11-02;"
+	     "rural_woman;commerce;\"\xC3\xA9picerie \"\"du coin\"\"\";"
+	     "35000,50;\r\n"},
+	    {"quotes-multiline",
+	     "programme;region;national_id;name;sex;birth_date;category;"
+	     "sector;activity;amount\n"
+	     "INDH-2026;LAG;AB998877;Youssef Amrani;M;05/07/1999;jeune;"
+	     "services;\"R\xC3\xA9paration\nde t\xC3\xA9l\xC3\xA9phones\";"
+	     "30000.00\n"
+	     "INDH-2026;LAG;AB998877;Youssef Amrani;M;05/07/1999;jeune;"
+	     "services;doublon;30000\n"},
+	    {"tabs-problems",
+	     "programme\tregion\tnational_id\tname\tsex\tbirth_date\t"
+	     "category\tsector\tactivity\tamount\n"
+	     "INDH-2026\tLAG\tX1\tA B\tQ\t31/02/1990\tnone\ts\ta\t-5\n"
+	     "INDH-2026\tLAG\tX2\tA B\tF\t1990-01-01\n"},
+	    {"unpaired-quote",
+	     "programme;region;national_id;name;sex;birth_date;category;"
+	     "sector;activity;amount\n"
+	     "INDH-2026;LAG;\"X1;A B;F;1990-01-01;youth;s;a;100\n"},
+	    {"header-only", "programme;region;national_id;name\r\n"},
+	};
+	char *example = NULL;
+	size_t len = 0;
+	FILE *f = fopen(TAMWIL_IMPORT_EXAMPLE, "rb");
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (len = (size_t)ftell(f)) == 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (example = malloc(len)) == NULL ||
+	    fread(example, 1, len, f) != len) {
+		perror(TAMWIL_IMPORT_EXAMPLE);
+		exit(1);
+	}
+	fclose(f);
+	put("import", "example", example, len);
+	free(example);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		put("import", files[i][0], files[i][1], strlen(files[i][1]));
+}
+
 int main(int argc, char **argv)
 {
 	fuzz_world *w;
@@ -493,5 +552,6 @@ int main(int argc, char **argv)
 	handshake();
 	bad_frames();
 	amounts();
+	imports();
 	return 0;
 }

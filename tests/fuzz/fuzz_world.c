@@ -1,8 +1,8 @@
 /*
  * The fuzzing head office: built once per process through the same calls
  * the daemon makes (state_init, server_load, ops_apply_local for the
- * first admin, dispatch_request for everything else), so that what the
- * harness reaches is what a connection reaches.
+ * first admin, a worker's and the writer's part of dispatch for everything
+ * else), so that what the harness reaches is what a connection reaches.
  */
 #include "fuzz_world.h"
 
@@ -49,6 +49,7 @@ void fuzz_world_close(fuzz_world *w)
 {
 	if (w == NULL)
 		return;
+	store_close(w->rd);
 	if (w->srv != NULL) {
 		server_close(w->srv);
 		free(w->srv);
@@ -95,6 +96,34 @@ int fuzz_world_resign(const fuzz_world *w, int who,
 	return 0;
 }
 
+enum dispatch_status fuzz_world_dispatch(fuzz_world *w, int who, int hello,
+					 const uint8_t *in, size_t len,
+					 uint8_t *out, size_t cap,
+					 size_t *out_len)
+{
+	fuzz_person *p = &w->people[who];
+	dispatch_job j;
+	ops_pending *batch[1] = {&j.op};
+
+	memset(&j, 0, sizeof(j));
+	j.s = &p->sess;
+	j.hello = hello;
+	memcpy(j.peer_key, p->key.noise_pk, sizeof(j.peer_key));
+	j.who = &p->row;
+	j.in = in;
+	j.in_len = len;
+	j.out = out;
+	j.out_cap = cap;
+	if (dispatch_begin(w->srv, w->rd, &j) == DISPATCH_WRITE) {
+		/* Durable or lost, the batch's operation is answered. */
+		(void)ops_apply_batch(w->srv, batch, 1);
+		dispatch_finish(w->srv, &j);
+	}
+	dispatch_job_clear(&j);
+	*out_len = j.out_len;
+	return j.status;
+}
+
 int fuzz_world_send(fuzz_world *w, int who, Tamwil__V1__Request *req,
 		    Tamwil__V1__Response **resp)
 {
@@ -110,8 +139,8 @@ int fuzz_world_send(fuzz_world *w, int who, Tamwil__V1__Request *req,
 	if (w->record != NULL &&
 	    req->body_case != TAMWIL__V1__REQUEST__BODY_OPERATION)
 		w->record(w->record_arg, who, 0, in, len);
-	if (dispatch_request(w->srv, &w->people[who].sess, in, len, out,
-			     CHANNEL_MAX_PLAINTEXT, &out_len) != 0)
+	if (fuzz_world_dispatch(w, who, 0, in, len, out, CHANNEL_MAX_PLAINTEXT,
+				&out_len) != DISPATCH_ANSWER)
 		return -1;
 	*resp = tamwil__v1__response__unpack(NULL, out_len, out);
 	return *resp == NULL ? -1 : 0;
@@ -432,7 +461,7 @@ fuzz_world *fuzz_world_open(fuzz_world_record_fn record, void *arg)
 {
 	fuzz_world *w = calloc(1, sizeof(*w));
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	char err[STATE_ERR_MAX];
+	char err[STATE_ERR_MAX], path[sizeof(w->dir) + 64];
 	config cfg;
 
 	if (w == NULL)
@@ -453,7 +482,9 @@ fuzz_world *fuzz_world_open(fuzz_world_record_fn record, void *arg)
 		goto fail;
 	}
 	w->srv = malloc(sizeof(*w->srv));
-	if (w->srv == NULL || server_load(w->srv, &cfg) != 0)
+	if (w->srv == NULL || server_load(w->srv, &cfg) != 0 ||
+	    state_path(path, sizeof(path), cfg.state_dir, STATE_DB) != 0 ||
+	    store_open_reader(path, &w->rd, err, sizeof(err)) != 0)
 		goto fail;
 	for (int i = 0; i < FUZZ_PEOPLE; i++)
 		if (keyfile_generate(&w->people[i].key) != 0)

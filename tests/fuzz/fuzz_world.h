@@ -3,7 +3,8 @@
  * a state folder made by state_init() in a temporary folder, opened with
  * server_load(), one principal of each role enrolled, and a few
  * applications taken through their life, every step a signed request
- * through dispatch_request() as a connection would send it.
+ * through fuzz_world_dispatch(): a worker's dispatch_begin(), then for an
+ * operation the writer's batch, as a connection's request goes.
  */
 #ifndef TAMWIL_FUZZ_WORLD_H
 #define TAMWIL_FUZZ_WORLD_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dispatch.h"
 #include "keyfile.h"
 #include "ops.h"
 #include "server.h"
@@ -44,6 +46,7 @@ typedef struct fuzz_person {
 typedef struct fuzz_world {
 	char dir[64];
 	server *srv;
+	store *rd; /* the worker's read-only connection */
 	fuzz_person people[FUZZ_PEOPLE];
 	char refs[FUZZ_WORLD_APPS][STORE_REF_MAX];
 	uint64_t next_request_id;
@@ -85,7 +88,20 @@ int fuzz_world_resign(const fuzz_world *w, int who,
 		      Tamwil__V1__SignedOperation *sop, fuzz_signed *s);
 
 /*
- * Sends req as who through dispatch_request() and unpacks the answer into
+ * Passes in (a packed Request, or a ClientHello of handshake message 3
+ * when hello) from who as the daemon does: dispatch_begin() on the
+ * world's read connection, as a worker; for DISPATCH_WRITE, a batch of
+ * one through ops_apply_batch() on srv->st and dispatch_finish(), as the
+ * writer; then dispatch_job_clear(). The answer, when the returned status
+ * is DISPATCH_ANSWER, is out[0 .. *out_len), out holding cap bytes.
+ */
+enum dispatch_status fuzz_world_dispatch(fuzz_world *w, int who, int hello,
+					 const uint8_t *in, size_t len,
+					 uint8_t *out, size_t cap,
+					 size_t *out_len);
+
+/*
+ * Sends req as who through fuzz_world_dispatch() and unpacks the answer into
  * *resp (free with tamwil__v1__response__free_unpacked(*resp, NULL)).
  * Returns 0, or -1 when dispatch failed or its answer does not unpack.
  */

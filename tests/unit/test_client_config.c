@@ -260,6 +260,20 @@ static void test_names(void **state)
 			    "code_9999");
 }
 
+/* The example shipped in dist/ reads cleanly. */
+static void test_shipped_example(void **state)
+{
+	tamwil_config cfg;
+	tamwil_error err;
+
+	(void)state;
+	if (tamwil_config_load(TAMWIL_SOURCE_DIR "/dist/client.conf", 1, &cfg,
+			       &err) != 0)
+		fail_msg("%s", err.message);
+	assert_string_equal(cfg.server, "tamwil.example.org:7405");
+	assert_non_null(strstr(cfg.server_key, "/dist/server.pub"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_server_forms),
 	    cmocka_unit_test(test_server_errors),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_shipped_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

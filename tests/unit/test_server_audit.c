@@ -95,7 +95,7 @@ static int receipt_holds(server *srv, uint64_t seq, uint64_t tree_size)
 	int ok;
 
 	assert_non_null(r);
-	ok = audit_receipt_build(srv, seq, tree_size, r) == 0 &&
+	ok = audit_receipt_build(srv->st, seq, tree_size, r) == 0 &&
 	     checkpoint_verify(&r->cp, srv->key.sign_pk) == 0 &&
 	     merkle_leaf_hash(r->entry, r->entry_len, leaf) == 0 &&
 	     merkle_verify_inclusion(seq, r->cp.size, leaf,
@@ -125,7 +125,7 @@ static void test_receipts_and_entries(void **state)
 			assert_true(receipt_holds(f->srv, s, size));
 	}
 	/* The stored entry holds what was appended, exactly. */
-	assert_int_equal(audit_receipt_build(f->srv, 5, 0, r), 0);
+	assert_int_equal(audit_receipt_build(f->srv->st, 5, 0, r), 0);
 	e = tamwil__v1__log_entry__unpack(NULL, r->entry_len, r->entry);
 	assert_non_null(e);
 	assert_int_equal(e->sequence, 5);
@@ -135,7 +135,7 @@ static void test_receipts_and_entries(void **state)
 	assert_null(e->outcome->receipt);
 	tamwil__v1__log_entry__free_unpacked(e, NULL);
 	/* No receipt for an entry that does not exist. */
-	assert_int_equal(audit_receipt_build(f->srv, ENTRIES, 0, r), -1);
+	assert_int_equal(audit_receipt_build(f->srv->st, ENTRIES, 0, r), -1);
 	free(r);
 }
 
@@ -157,9 +157,9 @@ static void test_consistency_between_all_sizes(void **state)
 			    store_checkpoint_at(f->srv->st, cur, &b), 0);
 			n = 0;
 			if (old < cur)
-				assert_int_equal(audit_consistency(f->srv, old,
-								   cur, proof,
-								   &n),
+				assert_int_equal(audit_consistency(f->srv->st,
+								   old, cur,
+								   proof, &n),
 						 0);
 			assert_int_equal(merkle_verify_consistency(
 					     old, cur, a.root, b.root,

@@ -36,6 +36,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.listen, "127.0.0.1:7405");
 	assert_int_equal(c.handshake_timeout_ms, 5000);
 	assert_int_equal(c.max_frame, 65535);
+	assert_int_equal(c.workers, 0); /* one per core */
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 }
 
@@ -48,12 +49,13 @@ static void test_file_sets_values(void **state)
 	write_temp(path, sizeof(path),
 		   "; head office\n[tamwild]\nlisten = 0.0.0.0:7500\n"
 		   "handshake_timeout = 1.5\nmax_connections = 10\n"
-		   "log_level = debug\n");
+		   "workers = 3\nlog_level = debug\n");
 	config_defaults(&c);
 	assert_int_equal(config_load_file(&c, path, 1, err, sizeof(err)), 0);
 	assert_string_equal(c.listen, "0.0.0.0:7500");
 	assert_int_equal(c.handshake_timeout_ms, 1500);
 	assert_int_equal(c.max_connections, 10);
+	assert_int_equal(c.workers, 3);
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
 	unlink(path);
 }
@@ -99,6 +101,20 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/t.conf"));
 }
 
+/* The example shipped in dist/ and installed in /etc reads cleanly. */
+static void test_shipped_example(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	config c;
+
+	(void)state;
+	config_defaults(&c);
+	if (config_load_file(&c, TAMWIL_SOURCE_DIR "/dist/tamwild.conf", 1, err,
+			     sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c.listen, "127.0.0.1:7405");
+}
+
 static void test_bad_values_refused(void **state)
 {
 	static const char *const bad[][2] = {
@@ -113,6 +129,9 @@ static void test_bad_values_refused(void **state)
 	    {"max_connections", "1x"},
 	    {"max_frame", "65536"},
 	    {"max_frame", "100"},
+	    {"workers", "65"},
+	    {"workers", "-1"},
+	    {"workers", "two"},
 	    {"log_level", "loud"},
 	};
 	char err[CONFIG_ERR_MAX];
@@ -128,6 +147,7 @@ static void test_bad_values_refused(void **state)
 	/* Nothing of the refused values was kept. */
 	assert_string_equal(c.listen, "127.0.0.1:7405");
 	assert_int_equal(c.max_frame, 65535);
+	assert_int_equal(c.workers, 0);
 }
 
 static void test_split_hostport(void **state)
@@ -165,6 +185,7 @@ int main(void)
 	    cmocka_unit_test(test_file_sets_values),
 	    cmocka_unit_test(test_file_errors_name_line_and_setting),
 	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_shipped_example),
 	    cmocka_unit_test(test_bad_values_refused),
 	    cmocka_unit_test(test_split_hostport),
 	};

@@ -5,6 +5,7 @@
  * the tranches), savepoints, idempotency records, the list filters and
  * paging, reports exact to the minor unit, and Arabic text.
  */
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,8 +204,9 @@ static int set_state(struct fixture *f, store_application *a, int state,
 static void test_migration_from_version_1(void **state)
 {
 	struct fixture *f = *state;
-	char path[160], err[256];
+	char path[160], err[256], pattern[192];
 	uint8_t n[STORE_KEYLEN];
+	glob_t g;
 	store_principal p;
 	store_programme prog;
 	int64_t region;
@@ -233,6 +235,15 @@ static void test_migration_from_version_1(void **state)
 	/* Upgraded through every later migration to the current version. */
 	assert_int_equal(query_int(path, "PRAGMA user_version"),
 			 store_schema_version());
+	/* After a copy of the version 1 database was kept beside it. */
+	snprintf(pattern, sizeof(pattern), "%s.before-upgrade-v1-*", path);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	assert_int_equal(query_int(g.gl_pathv[0], "PRAGMA user_version"), 1);
+	assert_int_equal(
+	    query_int(g.gl_pathv[0], "SELECT count(*) FROM principals"), 1);
+	unlink(g.gl_pathv[0]);
+	globfree(&g);
 	assert_true(store_schema_version() >= 3);
 	memset(n, 0, sizeof(n));
 	assert_int_equal(store_principal_by_noise(st, n, &p), 0);

@@ -27,72 +27,27 @@
 #include "signop.h"
 #include "store.h"
 
-struct who {
-	keyfile_secret key;
-	store_principal row;
-	ops_session sess;
-};
+#include "server_world.h"
 
 struct fixture {
 	char dir[64], path[128];
 	server *srv;
-	struct who admin, coord, approver, treasurer;
+	struct world_who admin, coord, approver, treasurer;
 	char refs[4][STORE_REF_MAX];
 };
 
-/* Enrols k through the server's own signed operation; loads its row. */
-static void enrol(struct fixture *f, struct who *w, const char *name,
-		  Tamwil__V1__Role role, const char *region)
-{
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__EnrolPrincipal body = TAMWIL__V1__ENROL_PRINCIPAL__INIT;
-	char err[300];
-	uint64_t seq;
-
-	assert_int_equal(keyfile_generate(&w->key), 0);
-	body.name = (char *)name;
-	body.role = role;
-	body.region = (char *)region;
-	body.noise_key.data = w->key.noise_pk;
-	body.noise_key.len = 32;
-	body.sign_key.data = w->key.sign_pk;
-	body.sign_key.len = 32;
-	op.body_case = TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL;
-	op.enrol_principal = &body;
-	assert_int_equal(ops_apply_local(f->srv, &op, &seq, err, sizeof(err)),
-			 0);
-	assert_int_equal(
-	    store_principal_by_noise(f->srv->st, w->key.noise_pk, &w->row), 0);
-	memset(&w->sess, 0, sizeof(w->sess));
-	w->sess.who = &w->row;
-	w->sess.peer = "test";
-}
-
 /* Signs op as w and applies it; returns the result's reference. */
-static void apply(struct fixture *f, struct who *w, Tamwil__V1__Operation *op,
-		  char *ref)
+static void apply(struct fixture *f, struct world_who *w,
+		  Tamwil__V1__Operation *op, char *ref)
 {
-	Tamwil__V1__SignedOperation sop = TAMWIL__V1__SIGNED_OPERATION__INIT;
+	struct world_signed so;
 	Tamwil__V1__Response *resp;
-	uint8_t key[16], sig[64], *bytes, out[65536];
-	size_t len, out_len;
+	uint8_t out[65536];
+	size_t out_len;
 
-	signop_new_idempotency_key(key);
-	op->idempotency_key.data = key;
-	op->idempotency_key.len = sizeof(key);
-	len = tamwil__v1__operation__get_packed_size(op);
-	bytes = malloc(len);
-	assert_non_null(bytes);
-	tamwil__v1__operation__pack(op, bytes);
-	assert_int_equal(signop_sign(bytes, len, &w->key, sig), 0);
-	sop.operation.data = bytes;
-	sop.operation.len = len;
-	sop.signer_key.data = w->key.sign_pk;
-	sop.signer_key.len = 32;
-	sop.signature.data = sig;
-	sop.signature.len = 64;
+	world_sign(w, op, 0, &so);
 	assert_int_equal(
-	    ops_apply(f->srv, &w->sess, &sop, 1, out, sizeof(out), &out_len),
+	    ops_apply(f->srv, &w->sess, &so.sop, 1, out, sizeof(out), &out_len),
 	    0);
 	resp = tamwil__v1__response__unpack(NULL, out_len, out);
 	assert_non_null(resp);
@@ -101,39 +56,22 @@ static void apply(struct fixture *f, struct who *w, Tamwil__V1__Operation *op,
 	if (ref != NULL)
 		snprintf(ref, STORE_REF_MAX, "%s", resp->operation->reference);
 	tamwil__v1__response__free_unpacked(resp, NULL);
-	free(bytes);
-	/* The key lived on this frame: the caller's op must not keep it. */
-	op->idempotency_key.data = NULL;
-	op->idempotency_key.len = 0;
-}
-
-static Tamwil__V1__Money *mad(Tamwil__V1__Money *m, int64_t minor)
-{
-	tamwil__v1__money__init(m);
-	m->minor = minor;
-	m->currency = "MAD";
-	return m;
+	world_signed_free(&so);
 }
 
 static void admin_setup(struct fixture *f)
 {
 	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__CreateRegion reg = TAMWIL__V1__CREATE_REGION__INIT;
 	Tamwil__V1__CreateProgramme prog = TAMWIL__V1__CREATE_PROGRAMME__INIT;
 	Tamwil__V1__Money env, ceil;
 	char err[300];
 	uint64_t seq;
 
-	reg.code = "LAG";
-	reg.name = "Laghouat";
-	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_REGION;
-	op.create_region = &reg;
-	assert_int_equal(ops_apply_local(f->srv, &op, &seq, err, sizeof(err)),
-			 0);
+	world_region(f->srv, "LAG", "Laghouat");
 	prog.code = "ANGEM-26";
 	prog.name = "Programme 2026";
-	prog.envelope = mad(&env, 1350000000);
-	prog.ceiling = mad(&ceil, 10000000);
+	prog.envelope = world_mad(&env, 1350000000);
+	prog.ceiling = world_mad(&ceil, 10000000);
 	prog.period_start = "";
 	prog.period_end = "";
 	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME;
@@ -141,8 +79,8 @@ static void admin_setup(struct fixture *f)
 	/* The server's own key may not: programmes are people's decisions. */
 	assert_int_equal(ops_apply_local(f->srv, &op, &seq, err, sizeof(err)),
 			 -1);
-	enrol(f, &f->admin, "Administratrice", TAMWIL__V1__ROLE__ROLE_ADMIN,
-	      "");
+	world_enrol(f->srv, &f->admin, "Administratrice",
+		    TAMWIL__V1__ROLE__ROLE_ADMIN, "");
 	op.idempotency_key.len = 0;
 	apply(f, &f->admin, &op, NULL);
 }
@@ -150,40 +88,12 @@ static void admin_setup(struct fixture *f)
 /* Submits one application with a sealed identity; returns its reference. */
 static void submit(struct fixture *f, int i, char *ref)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__SubmitApplication m = TAMWIL__V1__SUBMIT_APPLICATION__INIT;
-	Tamwil__V1__Identity id = TAMWIL__V1__IDENTITY__INIT;
-	Tamwil__V1__Money req, own;
-	uint8_t boxkey[32], plain[512], box[512 + SEAL_BOX_OVERHEAD];
+	struct world_submission sub;
 	char nid[32];
-	size_t n;
 
 	snprintf(nid, sizeof(nid), "AB%06d", i);
-	id.national_id = nid;
-	id.first_name = "Khadija";
-	id.last_name = "Alaoui";
-	id.birth_date = "1990-05-01";
-	id.phone = "";
-	id.address = "";
-	n = tamwil__v1__identity__pack(&id, plain);
-	assert_int_equal(
-	    seal_box_key(boxkey, f->srv->data.pk, f->coord.key.noise_sk), 0);
-	assert_int_equal(seal_box(boxkey, plain, n, box), 0);
-	m.programme = "ANGEM-26";
-	m.region = "LAG";
-	m.identity_box.data = box;
-	m.identity_box.len = n + SEAL_BOX_OVERHEAD;
-	m.sex = TAMWIL__V1__SEX__SEX_FEMALE;
-	m.birth_year = 1990;
-	m.category = TAMWIL__V1__CATEGORY__CATEGORY_RURAL_WOMAN;
-	m.sector = "crafts";
-	m.activity = "weaving";
-	m.financing_formula = "";
-	m.amount_requested = mad(&req, 3500000);
-	m.own_contribution = mad(&own, 0);
-	op.body_case = TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION;
-	op.submit_application = &m;
-	apply(f, &f->coord, &op, ref);
+	world_submission(&sub, f->srv, &f->coord, "ANGEM-26", nid, 3500000);
+	apply(f, &f->coord, &sub.op, ref);
 }
 
 static void approve(struct fixture *f, const char *ref)
@@ -206,7 +116,7 @@ static void disburse(struct fixture *f, const char *ref, int64_t amount)
 	Tamwil__V1__Money a;
 
 	m.reference = (char *)ref;
-	m.amount = mad(&a, amount);
+	m.amount = world_mad(&a, amount);
 	m.method = TAMWIL__V1__DISBURSEMENT_METHOD__METHOD_CASH;
 	m.payment_reference = "R1";
 	m.date = "";
@@ -222,7 +132,7 @@ static void repay(struct fixture *f, const char *ref, int64_t amount)
 	Tamwil__V1__Money a;
 
 	m.reference = (char *)ref;
-	m.amount = mad(&a, amount);
+	m.amount = world_mad(&a, amount);
 	m.date = "";
 	op.body_case = TAMWIL__V1__OPERATION__BODY_RECORD_REPAYMENT;
 	op.record_repayment = &m;
@@ -232,29 +142,17 @@ static void repay(struct fixture *f, const char *ref, int64_t amount)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
-	keyfile_secret admin;
 
 	assert_non_null(f);
-	assert_true(sodium_init() >= 0);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tamwil-replay-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
-	f->srv = calloc(1, sizeof(*f->srv));
-	assert_non_null(f->srv);
-	assert_int_equal(keyfile_generate(&f->srv->key), 0);
-	assert_int_equal(keyfile_data_generate(&f->srv->data), 0);
-	assert_int_equal(seal_derive(&f->srv->seal, f->srv->data.sk), 0);
-	assert_int_equal(store_open(f->path, 1, &f->srv->st, err, sizeof(err)),
-			 0);
-	(void)admin;
+	world_open(f->dir, f->path, &f->srv);
 	admin_setup(f);
-	enrol(f, &f->coord, "Coordinatrice", TAMWIL__V1__ROLE__ROLE_COORDINATOR,
-	      "LAG");
-	enrol(f, &f->approver, "Approbateur", TAMWIL__V1__ROLE__ROLE_APPROVER,
-	      "");
-	enrol(f, &f->treasurer, "Trésorier", TAMWIL__V1__ROLE__ROLE_TREASURER,
-	      "");
+	world_enrol(f->srv, &f->coord, "Coordinatrice",
+		    TAMWIL__V1__ROLE__ROLE_COORDINATOR, "LAG");
+	world_enrol(f->srv, &f->approver, "Approbateur",
+		    TAMWIL__V1__ROLE__ROLE_APPROVER, "");
+	world_enrol(f->srv, &f->treasurer, "Trésorier",
+		    TAMWIL__V1__ROLE__ROLE_TREASURER, "");
 	for (int i = 0; i < 4; i++)
 		submit(f, i, f->refs[i]);
 	approve(f, f->refs[0]);
@@ -269,12 +167,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
-	store_close(f->srv->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f->srv);
+	world_close(f->dir, f->srv);
 	free(f);
 	return 0;
 }

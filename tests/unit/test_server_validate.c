@@ -202,8 +202,11 @@ static void test_query_filters_checked(void **state)
 		       "the programme and region filters");
 }
 
-/* Packs a ClientHello with version and passes it to dispatch. */
-static int hello(fuzz_world *w, const char *version, int *answered)
+/*
+ * Packs a ClientHello with version and passes it to dispatch as the
+ * auditor's handshake message 3; returns the status.
+ */
+static enum dispatch_status hello(fuzz_world *w, const char *version)
 {
 	Tamwil__V1__ClientHello h = TAMWIL__V1__CLIENT_HELLO__INIT;
 	uint8_t in[512], out[CHANNEL_MAX_PLAINTEXT];
@@ -213,25 +216,23 @@ static int hello(fuzz_world *w, const char *version, int *answered)
 	assert_true(tamwil__v1__client_hello__get_packed_size(&h) <=
 		    sizeof(in));
 	len = tamwil__v1__client_hello__pack(&h, in);
-	return dispatch_client_hello(w->srv, &w->people[FUZZ_AUDITOR].sess, in,
-				     len, out, sizeof(out), &out_len, answered);
+	return fuzz_world_dispatch(w, FUZZ_AUDITOR, 1, in, len, out,
+				   sizeof(out), &out_len);
 }
 
 static void test_hello_version_checked(void **state)
 {
 	fuzz_world *w = *state;
 	char longer[200];
-	int answered = 1;
 
-	assert_int_equal(hello(w, "tamwil 0.1.0", &answered), 0);
-	assert_int_equal(answered, 0);
-	assert_int_equal(hello(w, "tamwil\x1b[2J", &answered), -1);
-	assert_int_equal(hello(w, "tamwil \xc3\x28", &answered), -1);
+	assert_int_equal(hello(w, "tamwil 0.1.0"), DISPATCH_SILENT);
+	assert_int_equal(hello(w, "tamwil\x1b[2J"), DISPATCH_CLOSE);
+	assert_int_equal(hello(w, "tamwil \xc3\x28"), DISPATCH_CLOSE);
 	memset(longer, 'v', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = '\0';
-	assert_int_equal(hello(w, longer, &answered), -1);
+	assert_int_equal(hello(w, longer), DISPATCH_CLOSE);
 	longer[128] = '\0';
-	assert_int_equal(hello(w, longer, &answered), 0);
+	assert_int_equal(hello(w, longer), DISPATCH_SILENT);
 }
 
 int main(void)

@@ -1,0 +1,375 @@
+/*
+ * Workers and the writer. One mutex guards the three queues (work for the
+ * workers, write for the writer, done for the loop) and the writer's
+ * counters; jobs move between them whole, so a job is only ever touched
+ * by the thread that took it off a queue. The loop is woken by
+ * event_active(), which libevent makes safe across threads once
+ * evthread_use_pthreads() has run.
+ */
+#include "pool.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+
+#define POOL_WORKERS_MAX 64
+
+/* A refused handshake waiting to be recorded. */
+struct pool_event {
+	STAILQ_ENTRY(pool_event) link;
+	int64_t time, principal_id;
+	char peer[96];
+	char kind[32];
+	char reason[STORE_NAME_MAX];
+};
+
+STAILQ_HEAD(pool_jobs, pool_job);
+
+struct pool_worker {
+	struct pool *pool;
+	pthread_t thread;
+	store *rd; /* this worker's read-only connection */
+	int started;
+};
+
+struct pool {
+	server *srv;
+	pool_done_fn deliver;
+	struct event *wake; /* activated when done gets a job */
+
+	/* Everything below is guarded by mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;	 /* work has a job, or stop_workers */
+	pthread_cond_t write_cv; /* write or events has some, or stop_writer */
+	struct pool_jobs work, write, done;
+	STAILQ_HEAD(, pool_event) events;
+	int stop_workers, stop_writer;
+	pool_stats stats;
+
+	pthread_t writer;
+	int writer_started;
+	int nworkers;
+	struct pool_worker workers[POOL_WORKERS_MAX];
+};
+
+/* Hands a job back to the loop. */
+static void pool_finish(struct pool *p, pool_job *j)
+{
+	pthread_mutex_lock(&p->mu);
+	STAILQ_INSERT_TAIL(&p->done, j, link);
+	pthread_mutex_unlock(&p->mu);
+	event_active(p->wake, EV_READ, 0);
+}
+
+static void *pool_worker_main(void *arg)
+{
+	struct pool_worker *w = arg;
+	struct pool *p = w->pool;
+	pool_job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (STAILQ_EMPTY(&p->work) && !p->stop_workers)
+			pthread_cond_wait(&p->work_cv, &p->mu);
+		j = STAILQ_FIRST(&p->work);
+		if (j != NULL)
+			STAILQ_REMOVE_HEAD(&p->work, link);
+		pthread_mutex_unlock(&p->mu);
+		if (j == NULL)
+			return NULL; /* stopping, and nothing left */
+		if (dispatch_begin(p->srv, w->rd, &j->d) != DISPATCH_WRITE) {
+			dispatch_job_clear(&j->d);
+			pool_finish(p, j);
+			continue;
+		}
+		pthread_mutex_lock(&p->mu);
+		STAILQ_INSERT_TAIL(&p->write, j, link);
+		pthread_cond_signal(&p->write_cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* Records the queued security events in one transaction; best effort. */
+static void pool_write_events(struct pool *p, struct pool_event *e)
+{
+	store *st = p->srv->st;
+	int ok = store_begin(st) == 0;
+
+	for (struct pool_event *next; e != NULL; e = next) {
+		next = STAILQ_NEXT(e, link);
+		if (ok &&
+		    store_security_event(st, e->time, e->principal_id, e->peer,
+					 e->kind, e->reason) != 0)
+			ok = 0;
+		free(e);
+	}
+	if (ok && store_commit(st) == 0)
+		return;
+	log_error("security events not recorded: %s", store_errmsg(st));
+	store_rollback(st);
+}
+
+/*
+ * Takes the next batch off the write queue: every job waiting, up to
+ * POOL_BATCH_MAX of them and POOL_BATCH_BYTES_MAX bytes of requests. The
+ * caller holds mu. Returns the number taken into v.
+ */
+static size_t pool_take_batch(struct pool *p, pool_job **v)
+{
+	size_t n = 0, bytes = 0;
+	pool_job *j;
+
+	while (n < POOL_BATCH_MAX && (j = STAILQ_FIRST(&p->write)) != NULL) {
+		if (n > 0 && bytes + j->d.in_len > POOL_BATCH_BYTES_MAX)
+			break;
+		bytes += j->d.in_len;
+		STAILQ_REMOVE_HEAD(&p->write, link);
+		v[n++] = j;
+	}
+	return n;
+}
+
+/*
+ * The writer: no timer, no waiting for company. It commits as soon as it
+ * has work; what arrives during a commit forms the next batch, so batches
+ * grow exactly when the disk is the bottleneck.
+ */
+static void *pool_writer_main(void *arg)
+{
+	struct pool *p = arg;
+	pool_job *jobs[POOL_BATCH_MAX];
+	ops_pending *ops[POOL_BATCH_MAX];
+	struct pool_event *events;
+	size_t n;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (STAILQ_EMPTY(&p->write) && STAILQ_EMPTY(&p->events) &&
+		       !p->stop_writer)
+			pthread_cond_wait(&p->write_cv, &p->mu);
+		events = STAILQ_FIRST(&p->events);
+		STAILQ_INIT(&p->events);
+		n = pool_take_batch(p, jobs);
+		pthread_mutex_unlock(&p->mu);
+		if (events == NULL && n == 0)
+			return NULL; /* stopping, and nothing left */
+		if (events != NULL)
+			pool_write_events(p, events);
+		if (n == 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			ops[i] = &jobs[i]->d.op;
+		rc = ops_apply_batch(p->srv, ops, n);
+		log_debug("batch of %zu operations %s", n,
+			  rc == 0 ? "committed" : "lost");
+		pthread_mutex_lock(&p->mu);
+		p->stats.batches++;
+		p->stats.operations += n;
+		if (n > p->stats.largest)
+			p->stats.largest = n;
+		if (rc != 0)
+			p->stats.lost++;
+		pthread_mutex_unlock(&p->mu);
+		/* Only now, with the batch durable, do answers leave. */
+		for (size_t i = 0; i < n; i++) {
+			dispatch_finish(p->srv, &jobs[i]->d);
+			dispatch_job_clear(&jobs[i]->d);
+			pool_finish(p, jobs[i]);
+		}
+	}
+}
+
+/* Loop thread: delivers every job that is done. */
+static void pool_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *p = arg;
+	struct pool_jobs ready;
+	pool_job *j;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&p->mu);
+	STAILQ_INIT(&ready);
+	STAILQ_CONCAT(&ready, &p->done);
+	pthread_mutex_unlock(&p->mu);
+	while ((j = STAILQ_FIRST(&ready)) != NULL) {
+		STAILQ_REMOVE_HEAD(&ready, link);
+		p->deliver(p->srv, j);
+	}
+}
+
+/* The number of workers: the setting, or one per online core. */
+static int pool_size(const server *srv)
+{
+	long n = srv->cfg.workers;
+
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > POOL_WORKERS_MAX ? POOL_WORKERS_MAX : (int)n;
+}
+
+/* Frees what pool_start() made, the threads being stopped or never run. */
+static void pool_free(struct pool *p)
+{
+	for (int i = 0; i < p->nworkers; i++)
+		store_close(p->workers[i].rd);
+	if (p->wake != NULL)
+		event_free(p->wake);
+	pthread_cond_destroy(&p->work_cv);
+	pthread_cond_destroy(&p->write_cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+int pool_start(server *srv, const char *db_path, pool_done_fn done)
+{
+	char err[300];
+	struct pool *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		log_error("cannot start the workers: out of memory");
+		return -1;
+	}
+	p->srv = srv;
+	p->deliver = done;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
+	pthread_cond_init(&p->write_cv, NULL);
+	STAILQ_INIT(&p->work);
+	STAILQ_INIT(&p->write);
+	STAILQ_INIT(&p->done);
+	STAILQ_INIT(&p->events);
+	p->nworkers = pool_size(srv);
+	p->wake = event_new(srv->base, -1, 0, pool_on_wake, p);
+	if (p->wake == NULL) {
+		log_error("cannot start the workers: no event");
+		pool_free(p);
+		return -1;
+	}
+	for (int i = 0; i < p->nworkers; i++) {
+		p->workers[i].pool = p;
+		if (store_open_reader(db_path, &p->workers[i].rd, err,
+				      sizeof(err)) != 0) {
+			log_error("cannot open a read connection: %s", err);
+			pool_free(p);
+			return -1;
+		}
+	}
+	srv->pool = p;
+	for (int i = 0; i < p->nworkers; i++) {
+		if (pthread_create(&p->workers[i].thread, NULL,
+				   pool_worker_main, &p->workers[i]) != 0)
+			goto fail;
+		p->workers[i].started = 1;
+	}
+	if (pthread_create(&p->writer, NULL, pool_writer_main, p) != 0)
+		goto fail;
+	p->writer_started = 1;
+	log_info("%d workers and one writer started", p->nworkers);
+	return 0;
+fail:
+	log_error("cannot start a thread");
+	pool_stop(srv);
+	return -1;
+}
+
+void pool_submit(server *srv, pool_job *j)
+{
+	struct pool *p = srv->pool;
+
+	pthread_mutex_lock(&p->mu);
+	STAILQ_INSERT_TAIL(&p->work, j, link);
+	pthread_cond_signal(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void pool_security_event(server *srv, int64_t principal_id, const char *peer,
+			 const char *kind, const char *reason)
+{
+	struct pool *p = srv->pool;
+	struct pool_event *e = calloc(1, sizeof(*e));
+
+	if (e == NULL) {
+		log_error("security event lost: out of memory");
+		return;
+	}
+	e->time = (int64_t)time(NULL);
+	e->principal_id = principal_id;
+	snprintf(e->peer, sizeof(e->peer), "%s", peer);
+	snprintf(e->kind, sizeof(e->kind), "%s", kind);
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
+	pthread_mutex_lock(&p->mu);
+	STAILQ_INSERT_TAIL(&p->events, e, link);
+	pthread_cond_signal(&p->write_cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void pool_stats_get(server *srv, pool_stats *out)
+{
+	struct pool *p = srv->pool;
+
+	pthread_mutex_lock(&p->mu);
+	*out = p->stats;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void pool_stop(server *srv)
+{
+	struct pool *p = srv->pool;
+	pool_job *j;
+
+	if (p == NULL)
+		return;
+	/* Workers first: what they finish goes on to the writer. */
+	pthread_mutex_lock(&p->mu);
+	p->stop_workers = 1;
+	pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->nworkers; i++) {
+		if (p->workers[i].started)
+			pthread_join(p->workers[i].thread, NULL);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->stop_writer = 1;
+	pthread_cond_signal(&p->write_cv);
+	pthread_mutex_unlock(&p->mu);
+	if (p->writer_started)
+		pthread_join(p->writer, NULL);
+	log_info("group commit: %llu operations in %llu batches (largest "
+		 "%llu, %llu lost)",
+		 (unsigned long long)p->stats.operations,
+		 (unsigned long long)p->stats.batches,
+		 (unsigned long long)p->stats.largest,
+		 (unsigned long long)p->stats.lost);
+	/* Threads that never started leave their jobs on the queues. */
+	STAILQ_FOREACH(j, &p->work, link)
+	j->d.status = DISPATCH_CLOSE;
+	STAILQ_FOREACH(j, &p->write, link)
+	{
+		dispatch_job_clear(&j->d);
+		j->d.status = DISPATCH_CLOSE;
+	}
+	STAILQ_CONCAT(&p->done, &p->work);
+	STAILQ_CONCAT(&p->done, &p->write);
+	while ((j = STAILQ_FIRST(&p->done)) != NULL) {
+		STAILQ_REMOVE_HEAD(&p->done, link);
+		p->deliver(srv, j);
+	}
+	while (!STAILQ_EMPTY(&p->events)) {
+		struct pool_event *e = STAILQ_FIRST(&p->events);
+		STAILQ_REMOVE_HEAD(&p->events, link);
+		free(e);
+	}
+	srv->pool = NULL;
+	pool_free(p);
+}
