@@ -15,6 +15,7 @@
 #include "cli_session.h"
 #include "cli_table.h"
 #include "cli_util.h"
+#include "pbuf.h"
 #include "replay.h"
 
 /* A principal's two keys, learnt from its enrolment in the log. */
@@ -117,11 +118,14 @@ static int scan_entry(struct proof_run *p, const ProtobufCBinaryData *bytes)
 	const char *action, *ref;
 	int rc = 0;
 
-	e = tamwil__v1__log_entry__unpack(NULL, bytes->len, bytes->data);
+	e = (Tamwil__V1__LogEntry *)pbuf_unpack(
+	    &tamwil__v1__log_entry__descriptor, bytes->len, bytes->data,
+	    PBUF_BUDGET_DEFAULT);
 	if (e != NULL && e->operation != NULL)
-		op = tamwil__v1__operation__unpack(
-		    NULL, e->operation->operation.len,
-		    e->operation->operation.data);
+		op = (Tamwil__V1__Operation *)pbuf_unpack(
+		    &tamwil__v1__operation__descriptor,
+		    e->operation->operation.len, e->operation->operation.data,
+		    PBUF_BUDGET_DEFAULT);
 	if (op != NULL) {
 		if (op->body_case ==
 		    TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL)

@@ -20,6 +20,7 @@
 #include "client_net.h"
 #include "client_private.h"
 #include "client_text.h"
+#include "pbuf.h"
 #include "tamwil-outbox.h"
 
 #ifndef TAMWIL_VERSION
@@ -155,7 +156,9 @@ static int read_server_hello(tamwil_client *c, size_t len, tamwil_error *err)
 	Tamwil__V1__ServerHello *hello;
 	uint32_t version;
 
-	hello = tamwil__v1__server_hello__unpack(NULL, len, c->plain);
+	hello = (Tamwil__V1__ServerHello *)pbuf_unpack(
+	    &tamwil__v1__server_hello__descriptor, len, c->plain,
+	    PBUF_BUDGET_DEFAULT);
 	if (hello == NULL)
 		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s sent a malformed hello",
@@ -401,7 +404,9 @@ static int recv_response(tamwil_client *c, int64_t deadline,
 				 "connection was dropped",
 				 c->where);
 	c->answered = 1;
-	*out = tamwil__v1__response__unpack(NULL, plen, c->plain);
+	*out = (Tamwil__V1__Response *)pbuf_unpack(
+	    &tamwil__v1__response__descriptor, plen, c->plain,
+	    PBUF_BUDGET_DEFAULT);
 	if (*out == NULL)
 		return SET_ERROR(err, TAMWIL_ERR_PROTOCOL,
 				 "the server at %s sent an answer that does "

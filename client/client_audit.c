@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "client_private.h"
+#include "pbuf.h"
 
 #define FORKED_ADVICE                                                          \
 	"it may have been rolled back or altered; do not continue, and tell "  \
@@ -140,7 +141,9 @@ int tamwil_receipt_verify(const uint8_t *sign_pk, const Tamwil__V1__Receipt *r,
 		snprintf(why, cap, "there is no receipt");
 		return -1;
 	}
-	e = tamwil__v1__log_entry__unpack(NULL, r->entry.len, r->entry.data);
+	e = (Tamwil__V1__LogEntry *)pbuf_unpack(
+	    &tamwil__v1__log_entry__descriptor, r->entry.len, r->entry.data,
+	    PBUF_BUDGET_DEFAULT);
 	if (e == NULL) {
 		snprintf(why, cap, "its entry does not parse as a log entry");
 		return -1;

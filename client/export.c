@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "checkpoint.h"
+#include "pbuf.h"
 #include "replay.h"
 #include "tamwil-client.h"
 
@@ -99,7 +100,9 @@ int tamwil_export_next(tamwil_export_reader *rd, Tamwil__V1__ExportRecord **rec,
 			 rd->offset, len);
 		return -1;
 	}
-	*rec = tamwil__v1__export_record__unpack(NULL, len, rd->buf);
+	*rec = (Tamwil__V1__ExportRecord *)pbuf_unpack(
+	    &tamwil__v1__export_record__descriptor, len, rd->buf,
+	    2 * TAMWIL_EXPORT_RECORD_MAX);
 	if (*rec == NULL ||
 	    (*rec)->body_case == TAMWIL__V1__EXPORT_RECORD__BODY__NOT_SET) {
 		if (*rec != NULL)

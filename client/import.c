@@ -224,6 +224,8 @@ problem(tamwil_import *im, unsigned long line, int column, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p->why, sizeof(p->why), fmt, ap);
 	va_end(ap);
+	/* Sentences quote the file's bytes, and may be cut short. */
+	text_repair(p->why);
 	return 0;
 }
 
@@ -330,6 +332,20 @@ static int blank_line(const char *s, size_t len)
 }
 
 /*
+ * The length of the physical line at the start of [s, s+len), its end
+ * included: LF, CRLF, or a CR alone, which libcsv ends a record at too
+ * (the line ends of old spreadsheets).
+ */
+static size_t line_length(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\n' ||
+		    (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n')))
+			return i + 1;
+	return len;
+}
+
+/*
  * The separator of the header line starting at s: the one of ';', ','
  * and tab found most often outside quotes (',' when none is).
  */
@@ -379,8 +395,7 @@ static int split(tamwil_import *im)
 	csv_set_space_func(&p, is_space);
 	im->line = 0;
 	while (i < len && !im->oom) {
-		const char *nl = memchr(s + i, '\n', len - i);
-		size_t n = nl != NULL ? (size_t)(nl - (s + i)) + 1 : len - i;
+		size_t n = line_length(s + i, len - i);
 
 		im->line++;
 		if (!im->in_record && !blank_line(s + i, n)) {

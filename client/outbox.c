@@ -20,6 +20,7 @@
 #include "client_private.h"
 #include "client_text.h"
 #include "money.h"
+#include "pbuf.h"
 
 /* Another process holding the file waits this long for it at most. */
 #define OUTBOX_BUSY_MS 30000
@@ -147,6 +148,44 @@ static int create_schema(tamwil_outbox *ob, tamwil_error *err)
 	return TAMWIL_OK;
 }
 
+/*
+ * Puts the file in WAL mode (which stays with the file) and synchronous
+ * FULL. Switching a new file to WAL takes an exclusive lock, and SQLite
+ * answers a switch that meets another process's open with SQLITE_BUSY
+ * without waiting: a file already in WAL is not switched again, and a
+ * busy switch is tried again for a while. 0 or -1.
+ */
+static int set_wal(tamwil_outbox *ob)
+{
+	sqlite3_stmt *st = NULL;
+	int wal = 0, rc;
+
+	if (sqlite3_prepare_v2(ob->db, "PRAGMA journal_mode", -1, &st, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0),
+				      "wal") == 0;
+	sqlite3_finalize(st);
+	for (int tries = 0; !wal && tries < OUTBOX_BUSY_MS / 10; tries++) {
+		rc = sqlite3_exec(ob->db, "PRAGMA journal_mode=WAL", NULL, NULL,
+				  NULL);
+		if (rc == SQLITE_OK)
+			wal = 1;
+		else if ((rc & 0xff) != SQLITE_BUSY &&
+			 (rc & 0xff) != SQLITE_LOCKED)
+			return -1;
+		else
+			sqlite3_sleep(10);
+	}
+	if (!wal)
+		return -1;
+	/* Queued is durable: the operation survives a crash or power loss. */
+	return sqlite3_exec(ob->db, "PRAGMA synchronous=FULL", NULL, NULL,
+			    NULL) == SQLITE_OK
+		   ? 0
+		   : -1;
+}
+
 int tamwil_outbox_open(const char *path, tamwil_outbox **out, tamwil_error *err)
 {
 	tamwil_outbox *ob;
@@ -171,10 +210,7 @@ int tamwil_outbox_open(const char *path, tamwil_outbox **out, tamwil_error *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(ob->db, OUTBOX_BUSY_MS);
-	/* Queued is durable: the operation survives a crash or power loss. */
-	if (sqlite3_exec(ob->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-			 NULL, NULL, NULL) != SQLITE_OK) {
+	if (set_wal(ob) != 0) {
 		rc = db_failure(ob, "set it up", err);
 		goto fail;
 	}
@@ -328,7 +364,8 @@ int tamwil_outbox_add(tamwil_outbox *ob, const uint8_t *op, size_t len,
 	if (ob == NULL || op == NULL || len == 0 || sig == NULL)
 		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
 				 "tamwil_outbox_add: missing argument");
-	o = tamwil__v1__operation__unpack(NULL, len, op);
+	o = (Tamwil__V1__Operation *)pbuf_unpack(
+	    &tamwil__v1__operation__descriptor, len, op, PBUF_BUDGET_DEFAULT);
 	if (o == NULL || o->idempotency_key.len != SIGNOP_IDEMPOTENCY_LEN) {
 		rc = SET_ERROR(err, TAMWIL_ERR_LOCAL,
 			       "the outbox takes only operations with a "
@@ -490,7 +527,8 @@ int tamwil_outbox_receipt(tamwil_outbox *ob, int64_t id,
 		       NULL, err);
 	if (rc != TAMWIL_OK || b == NULL)
 		return rc;
-	*r = tamwil__v1__receipt__unpack(NULL, n, b);
+	*r = (Tamwil__V1__Receipt *)pbuf_unpack(
+	    &tamwil__v1__receipt__descriptor, n, b, PBUF_BUDGET_DEFAULT);
 	free(b);
 	if (*r == NULL)
 		return SET_ERROR(err, TAMWIL_ERR_LOCAL,
@@ -725,8 +763,9 @@ int tamwil_outbox_recall(tamwil_outbox *ob, const char *topic, const char *key,
 static void learn(tamwil_outbox *ob, const uint8_t *bytes, size_t len,
 		  const Tamwil__V1__OperationResult *res)
 {
-	Tamwil__V1__Operation *op =
-	    tamwil__v1__operation__unpack(NULL, len, bytes);
+	Tamwil__V1__Operation *op = (Tamwil__V1__Operation *)pbuf_unpack(
+	    &tamwil__v1__operation__descriptor, len, bytes,
+	    PBUF_BUDGET_DEFAULT);
 	const Tamwil__V1__Money *m = NULL;
 	const char *topic = NULL, *key = NULL;
 

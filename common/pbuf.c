@@ -1,49 +1,46 @@
 /*
- * Bounded decoding. Each block carries its size in a header so that free
- * can give the bytes back to the budget; protobuf-c frees everything it
- * allocated through the same allocator, also after a failed unpack.
+ * Bounded decoding. Blocks are plain malloc() blocks, counted by their
+ * usable size both ways, so that free can give the bytes back to the
+ * budget and a message may also be freed by protobuf-c's default
+ * allocator; protobuf-c frees everything it allocated through the same
+ * allocator, also after a failed unpack.
  */
 #include "pbuf.h"
 
-#include <stdint.h>
+#include <malloc.h>
 #include <stdlib.h>
-
-/*
- * The header keeps the block's size; the union's other member is never
- * read, it only gives the payload after the header malloc's alignment.
- */
-typedef union pbuf_header {
-	size_t size;
-	max_align_t align; // cppcheck-suppress unusedStructMember
-} pbuf_header;
 
 static void *pbuf_alloc(void *data, size_t size)
 {
 	pbuf_budget *b = data;
-	pbuf_header *h;
+	void *p;
+	size_t got;
 
 	if (size > b->limit - b->used) {
 		b->exhausted = 1;
 		return NULL;
 	}
-	h = malloc(sizeof(*h) + size);
-	if (h == NULL)
+	p = malloc(size);
+	if (p == NULL)
 		return NULL;
-	h->size = size;
-	b->used += size;
-	return h + 1;
+	got = malloc_usable_size(p);
+	if (got > b->limit - b->used) {
+		free(p);
+		b->exhausted = 1;
+		return NULL;
+	}
+	b->used += got;
+	return p;
 }
 
 static void pbuf_free(void *data, void *ptr)
 {
 	pbuf_budget *b = data;
-	pbuf_header *h;
 
 	if (ptr == NULL)
 		return;
-	h = (pbuf_header *)ptr - 1;
-	b->used -= h->size;
-	free(h);
+	b->used -= malloc_usable_size(ptr);
+	free(ptr);
 }
 
 void pbuf_budget_init(pbuf_budget *b, size_t limit)
@@ -54,4 +51,13 @@ void pbuf_budget_init(pbuf_budget *b, size_t limit)
 	b->used = 0;
 	b->limit = limit;
 	b->exhausted = 0;
+}
+
+ProtobufCMessage *pbuf_unpack(const ProtobufCMessageDescriptor *d, size_t len,
+			      const uint8_t *data, size_t limit)
+{
+	pbuf_budget b;
+
+	pbuf_budget_init(&b, limit);
+	return protobuf_c_message_unpack(d, &b.alloc, len, data);
 }

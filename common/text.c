@@ -57,6 +57,44 @@ int text_valid(const char *s, size_t len)
 	return 1;
 }
 
+/* 1 if s[0..avail) could still become a well-formed sequence. */
+static int text_incomplete(const unsigned char *s, size_t avail)
+{
+	unsigned char seq[4] = {0, 0x80, 0x80, 0x80};
+
+	if (avail == 0 || avail >= sizeof(seq))
+		return 0;
+	memcpy(seq, s, avail);
+	/* Complete it with the smallest continuation the lead allows. */
+	if (avail == 1 && s[0] == 0xe0)
+		seq[1] = 0xa0;
+	else if (avail == 1 && s[0] == 0xf0)
+		seq[1] = 0x90;
+	return text_sequence(seq, sizeof(seq)) > avail;
+}
+
+void text_repair(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t len = strlen(s), i = 0;
+
+	while (i < len) {
+		size_t n = p[i] < 0x20 || p[i] == 0x7f
+			       ? 0
+			       : text_sequence(p + i, len - i);
+
+		if (n > 0) {
+			i += n;
+			continue;
+		}
+		if (text_incomplete(p + i, len - i)) {
+			p[i] = '\0';
+			return;
+		}
+		p[i++] = '?';
+	}
+}
+
 int text_valid_name(const char *s, size_t max_bytes)
 {
 	size_t len = strlen(s);

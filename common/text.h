@@ -15,6 +15,15 @@
 int text_valid(const char *s, size_t len);
 
 /*
+ * Makes the NUL-terminated s valid text by text_valid(), in place: every
+ * byte that is a control character or not part of a well-formed sequence
+ * becomes '?', except that an incomplete sequence at the very end (what
+ * cutting text to a buffer's size leaves) is removed. For sentences that
+ * quote what a peer sent, which must still reach it as UTF-8.
+ */
+void text_repair(char *s);
+
+/*
  * 1 if s is a NUL-terminated name fit to store: valid text by text_valid(),
  * 1 to max_bytes bytes long, not starting or ending with a space.
  */

@@ -14,9 +14,11 @@
 #include "query.h"
 #include "reply.h"
 #include "role.h"
+#include "text.h"
 #include "tamwil.pb-c.h"
 
 #define DISPATCH_PING_MAX	1024
+#define DISPATCH_VERSION_MAX	128
 #define DISPATCH_SERVER_VERSION "tamwild " TAMWIL_VERSION
 
 static int dispatch_whoami(server *srv, const store_principal *who,
@@ -142,6 +144,12 @@ static enum dispatch_status dispatch_hello(server *srv, store *rd,
 						 j->in);
 	if (j->ch == NULL) {
 		j->why = "malformed ClientHello";
+		return DISPATCH_CLOSE;
+	}
+	/* The version goes to the log: text, and short. */
+	if (strlen(j->ch->client_version) > DISPATCH_VERSION_MAX ||
+	    !text_valid(j->ch->client_version, strlen(j->ch->client_version))) {
+		j->why = "ClientHello's client_version is not short text";
 		return DISPATCH_CLOSE;
 	}
 	log_debug("%s uses %s", j->s->who->name,

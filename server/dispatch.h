@@ -61,7 +61,8 @@ typedef struct dispatch_job {
  * whoami, ping or query (reading through rd, the worker's read-only connection)
  * and a refused operation; prepares any other operation for the writer. Sets
  * and returns j->status. A request that cannot be parsed or is not allowed gets
- * an Error answer; only a malformed ClientHello closes.
+ * an Error answer; only a malformed ClientHello closes (one that does not
+ * parse, or whose client_version is not text of at most 128 bytes).
  */
 enum dispatch_status dispatch_begin(server *srv, store *rd, dispatch_job *j);
 

@@ -132,6 +132,11 @@ static int ops_check_money(ops_ctx *c, const char *field,
 	if (m->minor < 0 || (m->minor == 0 && !zero_ok))
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "%s must be a positive amount", field);
+	if (!money_currency_valid(m->currency))
+		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+				    "%s is not in a currency Tamwil keeps "
+				    "(MAD, DZD, TND, EUR, USD, XOF)",
+				    field);
 	if (currency != NULL && strcmp(m->currency, currency) != 0)
 		return reply_refuse(c->ref, E(CURRENCY_MISMATCH),
 				    "%s is in %s but the programme counts in "
@@ -267,6 +272,9 @@ static int ops_enrol(ops_ctx *c, const Tamwil__V1__EnrolPrincipal *m)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "a coordinator needs a region, and only a "
 				    "coordinator has one");
+	if (coordinator &&
+	    ops_check_code(c, "the region code", m->region, 2, 8, 0))
+		return -1;
 	if (m->noise_key.len != STORE_KEYLEN || m->sign_key.len != STORE_KEYLEN)
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the public keys must be 32 bytes each");
@@ -353,8 +361,9 @@ static Tamwil__V1__Identity *ops_open_identity(ops_ctx *c,
 			     "server's key?");
 		return NULL;
 	}
-	id = tamwil__v1__identity__unpack(NULL, box->len - SEAL_BOX_OVERHEAD,
-					  plain);
+	id = (Tamwil__V1__Identity *)pbuf_unpack(
+	    &tamwil__v1__identity__descriptor, box->len - SEAL_BOX_OVERHEAD,
+	    plain, PBUF_BUDGET_DEFAULT);
 	sodium_memzero(plain, sizeof(plain));
 	if (id == NULL)
 		reply_refuse(c->ref, E(SEALED_FIELDS),
@@ -497,7 +506,9 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 		return reply_refuse(c->ref, E(PERMISSION_DENIED),
 				    "only a coordinator or an admin may submit "
 				    "an application");
-	if (ops_need_region(c, m->region) || ops_check_submission(c, m))
+	if (ops_check_code(c, "the region code", m->region, 2, 8, 0) ||
+	    ops_check_code(c, "the programme code", m->programme, 2, 16, 1) ||
+	    ops_need_region(c, m->region) || ops_check_submission(c, m))
 		return -1;
 	e = store_region_find(c->st, m->region, &a.region_id);
 	if (e == STORE_NOT_FOUND)
@@ -553,8 +564,12 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 static int ops_application(ops_ctx *c, const char *reference,
 			   store_application *a)
 {
-	int rc = store_application_get(c->st, reference, a);
+	int rc;
 
+	if (ops_check_code(c, "the application reference", reference, 1,
+			   STORE_REF_MAX - 1, 1))
+		return -1;
+	rc = store_application_get(c->st, reference, a);
 	if (rc == STORE_NOT_FOUND)
 		return reply_refuse(c->ref, E(UNKNOWN_APPLICATION),
 				    "no application %s", reference);
@@ -966,7 +981,9 @@ static int ops_replay(ops_ctx *c, const Tamwil__V1__Operation *op,
 		return reply_refuse(c->ref, E(IDEMPOTENCY_CONFLICT),
 				    "this idempotency key was used for another "
 				    "operation");
-	prev = tamwil__v1__operation_result__unpack(NULL, n, buf);
+	prev = (Tamwil__V1__OperationResult *)pbuf_unpack(
+	    &tamwil__v1__operation_result__descriptor, n, buf,
+	    PBUF_BUDGET_DEFAULT);
 	if (prev == NULL)
 		return reply_refuse(c->ref, E(INTERNAL),
 				    "a stored result is damaged");

@@ -13,7 +13,9 @@
 #include "audit.h"
 #include "channel.h"
 #include "log.h"
+#include "pbuf.h"
 #include "reply.h"
+#include "text.h"
 
 #define E(x)		   TAMWIL__V1__ERROR_CODE__ERROR_##x
 #define QUERY_PAGE_DEFAULT 100
@@ -50,6 +52,28 @@ static int query_refused(query_ctx *q, Tamwil__V1__ErrorCode code,
 			 const char *msg)
 {
 	return query_refuse(q, code, msg) == 0 ? 1 : -1;
+}
+
+/*
+ * 1 when every text is valid UTF-8 text of at most max bytes (texts ends
+ * with NULL), 0 otherwise: filters are compared with what the store
+ * holds, which is all such text.
+ */
+static int query_texts_valid(size_t max, const char *const *texts)
+{
+	for (; *texts != NULL; texts++) {
+		size_t len = strlen(*texts);
+
+		if (len > max || !text_valid(*texts, len))
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 if v is 0 (no filter) or a value of enum d. */
+static int query_enum_valid(const ProtobufCEnumDescriptor *d, int v)
+{
+	return v == 0 || protobuf_c_enum_descriptor_get_value(d, v) != NULL;
 }
 
 static int query_internal(query_ctx *q, const char *what)
@@ -89,7 +113,9 @@ static void query_name(query_ctx *q, int64_t beneficiary, char *out, size_t cap)
 			  (long long)beneficiary);
 		return;
 	}
-	id = tamwil__v1__identity__unpack(NULL, n - SEAL_REST_OVERHEAD, plain);
+	id = (Tamwil__V1__Identity *)pbuf_unpack(
+	    &tamwil__v1__identity__descriptor, n - SEAL_REST_OVERHEAD, plain,
+	    PBUF_BUDGET_DEFAULT);
 	sodium_memzero(plain, sizeof(plain));
 	if (id == NULL)
 		return;
@@ -195,6 +221,13 @@ static int query_get(query_ctx *q, const Tamwil__V1__GetApplicationRequest *m)
 		rc = query_refuse(q, E(INTERNAL), "out of memory");
 		goto out;
 	}
+	if (!query_texts_valid(STORE_REF_MAX - 1,
+			       (const char *const[]){m->reference, NULL})) {
+		rc = query_refuse(q, E(INVALID_ARGUMENT),
+				  "an application reference is at most 31 "
+				  "bytes of text, like LAG-2026-000123");
+		goto out;
+	}
 	rc = store_application_get(q->st, m->reference, &qa->row);
 	if (rc == STORE_NOT_FOUND ||
 	    (rc == 0 && query_is_coordinator(q) &&
@@ -277,6 +310,22 @@ static int query_filter(query_ctx *q,
 	char *end = NULL;
 
 	memset(f, 0, sizeof(*f));
+	if (!query_texts_valid(STORE_NAME_MAX - 1,
+			       (const char *const[]){m->region, m->programme,
+						     m->sector, m->page_token,
+						     NULL}))
+		return query_refused(q, E(INVALID_ARGUMENT),
+				     "the region, programme, sector and page "
+				     "token filters are at most 255 bytes of "
+				     "text each");
+	if (!query_enum_valid(&tamwil__v1__application_state__descriptor,
+			      (int)m->state) ||
+	    !query_enum_valid(&tamwil__v1__category__descriptor,
+			      (int)m->category) ||
+	    !query_enum_valid(&tamwil__v1__sex__descriptor, (int)m->sex))
+		return query_refused(q, E(INVALID_ARGUMENT),
+				     "unknown state, category or sex in the "
+				     "filter");
 	f->region = m->region;
 	if (query_is_coordinator(q)) {
 		if (m->region[0] && strcmp(m->region, q->who->region) != 0)
@@ -564,6 +613,12 @@ static int query_report(query_ctx *q, const Tamwil__V1__ReportRequest *m)
 		return query_refuse(q, E(INVALID_ARGUMENT),
 				    "group by region, programme, sector, sex, "
 				    "category or month");
+	if (!query_texts_valid(
+		STORE_NAME_MAX - 1,
+		(const char *const[]){m->programme, m->region, NULL}))
+		return query_refuse(q, E(INVALID_ARGUMENT),
+				    "the programme and region filters are at "
+				    "most 255 bytes of text each");
 	if (query_is_coordinator(q)) {
 		if (region[0] && strcmp(region, q->who->region) != 0)
 			return query_refuse(q, E(NOT_YOUR_REGION),
@@ -652,7 +707,9 @@ static int query_entry_is_mine(const query_ctx *q, const audit_receipt *r)
 	Tamwil__V1__LogEntry *e;
 	int mine;
 
-	e = tamwil__v1__log_entry__unpack(NULL, r->entry_len, r->entry);
+	e = (Tamwil__V1__LogEntry *)pbuf_unpack(
+	    &tamwil__v1__log_entry__descriptor, r->entry_len, r->entry,
+	    PBUF_BUDGET_DEFAULT);
 	if (e == NULL)
 		return 0;
 	mine = e->operation != NULL &&

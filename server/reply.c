@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "text.h"
 
 int reply_refuse(reply_refusal *r, Tamwil__V1__ErrorCode code, const char *fmt,
 		 ...)
@@ -18,6 +19,8 @@ int reply_refuse(reply_refusal *r, Tamwil__V1__ErrorCode code, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
+	/* Sentences quote what the client sent, and may be cut short. */
+	text_repair(r->message);
 	return -1;
 }
 

@@ -176,6 +176,27 @@ static void test_multiline_and_blank_lines(void **state)
 	tamwil_import_free(im);
 }
 
+/* Old spreadsheets end lines with a CR alone: each is still a line. */
+static void test_cr_line_ends(void **state)
+{
+	static const char text[] =
+	    "programme;region;national_id;name;sex;birth_date;category;"
+	    "sector;activity;amount;contribution\r"
+	    "INDH;LAG;D1;Ali Ben;M;1990-01-01;youth;commerce;\"a\rb\";1000;\r"
+	    "\r"
+	    "INDH;LAG;D2;Sara Ben;F;1990-02-30;youth;commerce;x;1000;\r";
+	tamwil_import *im = read_text(text, 0);
+
+	(void)state;
+	assert_int_equal(tamwil_import_rows(im), 2);
+	assert_int_equal(tamwil_import_row_at(im, 0)->line, 2);
+	assert_string_equal(tamwil_import_row_at(im, 0)->activity, "a b");
+	assert_int_equal(tamwil_import_row_at(im, 1)->line, 5);
+	expect_problem(im, 5, "birth_date", "1990-02-30 is not a date");
+	assert_int_equal(tamwil_import_problems(im), 1);
+	tamwil_import_free(im);
+}
+
 static void test_every_bad_value(void **state)
 {
 	static const char text[] = HEADER_SEMI
@@ -295,6 +316,11 @@ static void test_bad_headers(void **state)
 	im = read_text("programme;nationality\n", 0);
 	expect_problem(im, 1, NULL, "unknown column 'nationality'");
 	tamwil_import_free(im);
+
+	/* What the file says is quoted as text: bad bytes become '?'. */
+	im = read_text("programme;nati\xffon\x1b[2J\n", 0);
+	expect_problem(im, 1, NULL, "unknown column 'nati?on?[2J'");
+	tamwil_import_free(im);
 }
 
 static void test_long_field(void **state)
@@ -409,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_bom_semicolons_crlf_arabic),
 	    cmocka_unit_test(test_commas_no_bom_french_names),
 	    cmocka_unit_test(test_multiline_and_blank_lines),
+	    cmocka_unit_test(test_cr_line_ends),
 	    cmocka_unit_test(test_every_bad_value),
 	    cmocka_unit_test(test_duplicates),
 	    cmocka_unit_test(test_empty_files),

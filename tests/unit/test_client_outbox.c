@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -499,6 +500,54 @@ static void test_path(void **state)
 	    tamwil_outbox_path("/s", "ab12 cd34", "ef56 0789", buf, 10), -1);
 }
 
+/*
+ * Several processes opening one new outbox at the same moment (parallel
+ * commands of one office) all get it: none meets "database is locked"
+ * while the file is switched to WAL or its tables are made.
+ */
+static void test_open_at_once(void **state)
+{
+	enum { ROUNDS = 10, PROCS = 6 };
+	struct fixture *f = *state;
+	char path[sizeof(f->path) + 16];
+
+	for (int round = 0; round < ROUNDS; round++) {
+		int go[2], failed = 0;
+		pid_t pid[PROCS];
+
+		snprintf(path, sizeof(path), "%s.%d", f->path, round);
+		assert_int_equal(pipe(go), 0);
+		for (int i = 0; i < PROCS; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				tamwil_outbox *ob = NULL;
+				tamwil_error err;
+				char b;
+				int rc;
+
+				close(go[1]);
+				/* All start when the pipe closes. */
+				(void)read(go[0], &b, 1);
+				rc = tamwil_outbox_open(path, &ob, &err);
+				if (rc != TAMWIL_OK)
+					fprintf(stderr, "%s\n", err.message);
+				tamwil_outbox_close(ob);
+				_exit(rc == TAMWIL_OK ? 0 : 1);
+			}
+		}
+		close(go[0]);
+		close(go[1]);
+		for (int i = 0; i < PROCS; i++) {
+			int ws;
+
+			assert_int_equal(waitpid(pid[i], &ws, 0), pid[i]);
+			failed += !WIFEXITED(ws) || WEXITSTATUS(ws) != 0;
+		}
+		assert_int_equal(failed, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +570,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sync_offline_keeps_waiting,
 					    setup, teardown),
 	    cmocka_unit_test(test_path),
+	    cmocka_unit_test_setup_teardown(test_open_at_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

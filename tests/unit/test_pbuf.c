@@ -1,7 +1,8 @@
 /*
  * Unit tests of bounded decoding: a message within the budget unpacks and
  * gives every byte back when freed; one that would need more is refused
- * without leaking, however its elements are shaped.
+ * without leaking, however its elements are shaped; no message type of
+ * the schema contains itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,12 +94,83 @@ static void test_tiny_budget(void **state)
 	free(buf);
 }
 
+static void test_unpack_outlives_budget(void **state)
+{
+	Tamwil__V1__RecordDisbursement *d;
+	size_t len;
+	uint8_t *small = many_items(10, &len), *big;
+
+	(void)state;
+	/* Within its budget: freed later with the default allocator. */
+	d = (Tamwil__V1__RecordDisbursement *)pbuf_unpack(
+	    &tamwil__v1__record_disbursement__descriptor, len, small,
+	    PBUF_BUDGET_DEFAULT);
+	assert_non_null(d);
+	assert_int_equal(d->n_items, 10);
+	tamwil__v1__record_disbursement__free_unpacked(d, NULL);
+	/* The frame that expands to megabytes is refused, nothing leaks. */
+	big = many_items(32000, &len);
+	assert_null(pbuf_unpack(&tamwil__v1__record_disbursement__descriptor,
+				len, big, PBUF_BUDGET_DEFAULT));
+	/* So is a message that does not parse at all. */
+	assert_null(pbuf_unpack(&tamwil__v1__record_disbursement__descriptor, 3,
+				(const uint8_t *)"\x0a\x05a",
+				PBUF_BUDGET_DEFAULT));
+	free(small);
+	free(big);
+}
+
+/*
+ * 1 if a message type reachable from d is reached again while its own
+ * fields are walked: a recursive type, which would let nesting alone
+ * exhaust the stack. on_path holds the types of the current path.
+ */
+static int recursive(const ProtobufCMessageDescriptor *d,
+		     const ProtobufCMessageDescriptor **on_path, size_t depth)
+{
+	for (size_t i = 0; i < depth; i++)
+		if (on_path[i] == d)
+			return 1;
+	assert_true(depth < 64);
+	on_path[depth] = d;
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE &&
+		    recursive(d->fields[i].descriptor, on_path, depth + 1))
+			return 1;
+	return 0;
+}
+
+static void test_schema_not_recursive(void **state)
+{
+	const ProtobufCMessageDescriptor *roots[] = {
+	    &tamwil__v1__client_hello__descriptor,
+	    &tamwil__v1__server_hello__descriptor,
+	    &tamwil__v1__request__descriptor,
+	    &tamwil__v1__response__descriptor,
+	    &tamwil__v1__operation__descriptor,
+	    &tamwil__v1__log_entry__descriptor,
+	    &tamwil__v1__identity__descriptor,
+	    &tamwil__v1__export_record__descriptor,
+	};
+	const ProtobufCMessageDescriptor *path[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (recursive(roots[i], path, 0))
+			fail_msg("%s reaches itself", roots[i]->name);
+	/* The walk does find a cycle when there is one. */
+	path[0] = &tamwil__v1__money__descriptor;
+	assert_true(recursive(&tamwil__v1__money__descriptor, path, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_within_budget),
 	    cmocka_unit_test(test_amplification_refused),
 	    cmocka_unit_test(test_tiny_budget),
+	    cmocka_unit_test(test_unpack_outlives_budget),
+	    cmocka_unit_test(test_schema_not_recursive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

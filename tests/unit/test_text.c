@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
@@ -83,6 +84,43 @@ static void test_dates(void **state)
 	assert_false(text_valid_date("", NULL));
 }
 
+/* Repairs a copy of in and compares it with want. */
+static void expect_repair(const char *in, const char *want)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	text_repair(buf);
+	assert_string_equal(buf, want);
+	assert_true(text_valid(buf, strlen(buf)));
+}
+
+static void test_repair(void **state)
+{
+	(void)state;
+	/* Valid text, French and Arabic, is left alone. */
+	expect_repair("région Laghouat", "région Laghouat");
+	expect_repair("الأغواط", "الأغواط");
+	/* Stray bytes, overlongs, surrogates and controls become '?'. */
+	expect_repair("no application \xff\xfe", "no application ??");
+	expect_repair("a\xc0\xaf"
+		      "b",
+		      "a??b");
+	expect_repair("x\xed\xa0\x80y", "x???y");
+	expect_repair("line\nbreak\x1b[0m", "line?break?[0m");
+	expect_repair("del\x7f", "del?");
+	/* A sequence cut by a buffer's end is dropped, not replaced. */
+	expect_repair("caf\xc3", "caf");
+	expect_repair("\xd8\xa7\xd9", "\xd8\xa7");
+	expect_repair("\xe2\x82", "");
+	expect_repair("\xf0\x9f\x98", "");
+	/* A lead byte followed by a non-continuation is not "cut". */
+	expect_repair("\xc3"
+		      "A",
+		      "?A");
+	expect_repair("\xe0\x80", "??");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +128,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_repair),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
