@@ -208,5 +208,6 @@ const char *const store_schema_migrations[STORE_SCHEMA_VERSION] = {
      * over its approved applications only, on every decision.
      */
     "CREATE INDEX applications_programme_state"
-    "  ON applications(programme_id, state);",
+    "  ON applications"
+    "  (programme_id, state);",
 };
