@@ -1200,6 +1200,12 @@ int ops_apply_batch(server *srv, ops_pending *const *v, size_t n)
 		if (!store_in_transaction(srv->st))
 			goto lost;
 	}
+	/* One signed checkpoint covers every entry the batch appended. */
+	if (audit_checkpoint(srv, now) != 0) {
+		log_error("the batch's checkpoint could not be signed: %s",
+			  store_errmsg(srv->st));
+		goto lost;
+	}
 	if (store_commit(srv->st) != 0)
 		goto lost;
 	for (i = 0; i < n; i++) {

@@ -88,7 +88,8 @@ int ops_prepare(server *srv, store *rd, ops_session *s,
  * Group commit, on the thread that owns srv->st: one transaction for all
  * n operations, each under its own savepoint. A refused operation is
  * rolled back alone and keeps its refusal; the others are appended to the
- * audit log in order. Returns only after COMMIT returned: 0 when the
+ * audit log in order, and one checkpoint of the log's new size is signed
+ * for them all. Returns only after COMMIT returned: 0 when the
  * batch is durable, -1 when the transaction could not be begun or
  * committed, in which case nothing of it was kept and every operation of
  * the batch is refused with ERROR_UNAVAILABLE. Operations already refused
