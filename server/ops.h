@@ -66,6 +66,17 @@ typedef struct ops_pending {
 	/* A submission's identity, opened and checked ahead of the writer. */
 	Tamwil__V1__Identity *ident;
 	reply_refusal ident_ref; /* why ident is NULL, told in rule order */
+	/*
+	 * And, also ahead, its blind index and its sealing at rest, which a
+	 * new beneficiary's row stores. index_ref and sealed_ref say why
+	 * either could not be made (code 0 when it was), told where the
+	 * writer needs it.
+	 */
+	uint8_t index[SEAL_INDEX_LEN];
+	reply_refusal index_ref;
+	uint8_t *sealed; /* sealed_len bytes, or NULL */
+	size_t sealed_len;
+	reply_refusal sealed_ref;
 	enum ops_outcome outcome;
 	int batched; /* reached ops_apply_batch() still pending */
 	reply_refusal ref;
