@@ -372,3 +372,28 @@ int bench_rss(pid_t pid, long long *bytes)
 	fclose(f);
 	return rc;
 }
+
+int bench_cpu(pid_t pid, double *seconds)
+{
+	char path[64], line[1024], *p;
+	unsigned long long utime, stime;
+	long tick = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	/* The command name may hold spaces: fields count from its ')'. */
+	if (tick > 0 && fgets(line, sizeof(line), f) != NULL &&
+	    (p = strrchr(line, ')')) != NULL &&
+	    sscanf(p + 1,
+		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		   &utime, &stime) == 2) {
+		*seconds = (double)(utime + stime) / (double)tick;
+		rc = 0;
+	}
+	fclose(f);
+	return rc;
+}

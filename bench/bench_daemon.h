@@ -74,4 +74,10 @@ void bench_daemon_stop(bench_daemon *d);
  */
 int bench_rss(pid_t pid, long long *bytes);
 
+/*
+ * The CPU time process pid has used so far, user and system, in seconds
+ * (utime + stime of /proc/PID/stat) into *seconds. 0 or -1.
+ */
+int bench_cpu(pid_t pid, double *seconds);
+
 #endif

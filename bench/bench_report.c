@@ -13,6 +13,10 @@ static const char bench_signing_note[] =
 static const char bench_receipt_note[] =
     "every operation's receipt is verified against head office's signing "
     "key, as the tamwil client does";
+static const char bench_cpu_note[] =
+    "CPU time per operation over the timed run, user and system, all "
+    "threads: the server's (/proc/PID/stat) and the load generator's "
+    "(this program), which share the machine";
 
 /* "before", "inline", or "-" for workloads that sign nothing. */
 static const char *bench_signing(const bench_spec *s)
@@ -45,23 +49,39 @@ void bench_report_heading(FILE *out, const bench_report *r)
 		"applications in the database before the workloads: %llu\n",
 		(unsigned long long)r->applications);
 	fprintf(out, "signing: %s\n", bench_signing_note);
-	fprintf(out, "receipts: %s\n\n", bench_receipt_note);
+	fprintf(out, "receipts: %s\n", bench_receipt_note);
+	fprintf(out, "cpu: %s\n", bench_cpu_note);
+	fprintf(out,
+		"libsodium Ed25519 verify (crypto_sign_verify_detached): "
+		"%.1f us each, %ld timed before the workloads\n\n",
+		r->verify_us, r->verify_count);
 }
 
 void bench_report_row(FILE *out, const bench_report *r, int i)
 {
 	const bench_row *w = &r->rows[i];
 
+	char server_cpu[32];
+
 	if (i == 0)
-		fprintf(out, "%-10s %-7s %7s %9s %7s %8s %10s %9s %9s %9s\n",
+		fprintf(out,
+			"%-10s %-7s %7s %9s %7s %8s %10s %9s %9s %9s %10s "
+			"%10s\n",
 			"workload", "signing", "clients", "ops", "errors",
-			"seconds", "ops/s", "p50 ms", "p99 ms", "max ms");
+			"seconds", "ops/s", "p50 ms", "p99 ms", "max ms",
+			"srv us/op", "gen us/op");
+	if (w->res.server_cpu_us < 0)
+		snprintf(server_cpu, sizeof(server_cpu), "-");
+	else
+		snprintf(server_cpu, sizeof(server_cpu), "%.1f",
+			 w->res.server_cpu_us);
 	fprintf(out,
-		"%-10s %-7s %7d %9ld %7ld %8.2f %10.1f %9.2f %9.2f %9.2f%s\n",
+		"%-10s %-7s %7d %9ld %7ld %8.2f %10.1f %9.2f %9.2f %9.2f "
+		"%10s %10.1f%s\n",
 		bench_kind_name(w->spec.kind), bench_signing(&w->spec),
 		w->spec.clients, w->res.ops, w->res.errors, w->res.seconds,
 		w->res.rate, w->res.p50 / 1000.0, w->res.p99 / 1000.0,
-		w->res.max / 1000.0,
+		w->res.max / 1000.0, server_cpu, w->res.client_cpu_us,
 		w->res.exhausted ? "  (pre-signed pool used up)" : "");
 	fflush(out);
 }
@@ -125,7 +145,13 @@ static json_t *bench_row_json(const bench_row *w)
 		goto fail;
 	if (json_object_set_new(o, "first_error",
 				s->first_error[0] ? json_string(s->first_error)
-						  : json_null()) != 0)
+						  : json_null()) != 0 ||
+	    json_object_set_new(o, "server_cpu_us_per_op",
+				s->server_cpu_us < 0
+				    ? json_null()
+				    : json_real(s->server_cpu_us)) != 0 ||
+	    json_object_set_new(o, "client_cpu_us_per_op",
+				json_real(s->client_cpu_us)) != 0)
 		goto fail;
 	return o;
 fail:
@@ -138,12 +164,15 @@ int bench_report_json(FILE *out, const bench_report *r)
 	json_t *root, *rows = json_array(), *idle = json_array();
 	int rc = -1;
 
-	root = json_pack("{s:s, s:s, s:b, s:I, s:I, s:s, s:s}", "server",
-			 r->server, "server_version", r->server_version,
-			 "started_daemon", r->started, "cpus",
-			 (json_int_t)r->cpus, "applications_at_start",
+	root = json_pack("{s:s, s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:{s:I, "
+			 "s:f}}",
+			 "server", r->server, "server_version",
+			 r->server_version, "started_daemon", r->started,
+			 "cpus", (json_int_t)r->cpus, "applications_at_start",
 			 (json_int_t)r->applications, "signing",
-			 bench_signing_note, "receipts", bench_receipt_note);
+			 bench_signing_note, "receipts", bench_receipt_note,
+			 "cpu", bench_cpu_note, "ed25519_verify", "count",
+			 (json_int_t)r->verify_count, "us_each", r->verify_us);
 	if (root == NULL || rows == NULL || idle == NULL)
 		goto out;
 	if (r->prefilled > 0 || r->prefill_errors > 0) {

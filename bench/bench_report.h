@@ -34,6 +34,9 @@ typedef struct bench_report {
 	bench_idle idle[BENCH_MAX_IDLE];
 	int nidle;
 	char idle_skipped[256]; /* why idle was not measured; "" */
+	/* libsodium's Ed25519 verification, timed before the workloads. */
+	long verify_count;
+	double verify_us; /* microseconds each */
 } bench_report;
 
 /* Prints the heading of the table: the circumstances of the run. */

@@ -75,6 +75,12 @@ static void smoke_row(json_t *row, long want_ops)
 	p99 = json_real_value(json_object_get(lat, "p99"));
 	max = json_real_value(json_object_get(lat, "max"));
 	assert_true(p50 > 0 && p50 <= p99 && p99 <= max);
+	/* The server's process is known in both tests: its own, or given. */
+	assert_true(json_is_real(json_object_get(row, "server_cpu_us_per_op")));
+	assert_true(
+	    json_real_value(json_object_get(row, "server_cpu_us_per_op")) >= 0);
+	assert_true(
+	    json_real_value(json_object_get(row, "client_cpu_us_per_op")) > 0);
 }
 
 /* How many rows of root are workload `kind` signed `signing`. */
@@ -125,7 +131,8 @@ static void smoke_idle(json_t *root, const long *counts, size_t n)
 static void test_every_workload(void **state)
 {
 	const long idle[] = {10, 30};
-	json_t *root, *row;
+	json_t *root, *row, *verify;
+	int64_t n;
 	hd_cmd c;
 	size_t i;
 
@@ -164,6 +171,10 @@ static void test_every_workload(void **state)
 	}
 	assert_true(strstr(json_string_value(json_object_get(root, "signing")),
 			   "before the clock starts") != NULL);
+	verify = json_object_get(root, "ed25519_verify");
+	assert_int_equal(hd_json_int(verify, "count", &n), 0);
+	assert_int_equal(n, 3000);
+	assert_true(json_real_value(json_object_get(verify, "us_each")) > 0);
 	smoke_idle(root, idle, 2);
 	json_decref(root);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -689,6 +690,35 @@ static int bench_cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * CPU seconds used so far by the server (-1 when its process is unknown
+ * or unreadable) and by this process, every thread.
+ */
+static void bench_cpu_now(const bench_env *env, double *server, double *self)
+{
+	struct rusage ru;
+
+	if (env->server_pid <= 0 || bench_cpu(env->server_pid, server) != 0)
+		*server = -1;
+	*self = 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		*self =
+		    (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Sets out's CPU times per operation from the readings around the run. */
+static void bench_cpu_per_op(const double before[2], const double after[2],
+			     bench_result *out)
+{
+	double ops = out->ops > 0 ? (double)out->ops : 1.0;
+
+	out->server_cpu_us = before[0] < 0 || after[0] < 0
+				 ? -1
+				 : (after[0] - before[0]) * 1e6 / ops;
+	out->client_cpu_us = (after[1] - before[1]) * 1e6 / ops;
+}
+
 /* Merges the threads' latencies and counts into out. 0 or -1. */
 static int bench_collect(bench_worker *w, int n, const struct timespec *t0,
 			 bench_result *out)
@@ -763,6 +793,7 @@ int bench_run(const bench_env *env, const bench_spec *spec, bench_result *out,
 	bench_shared sh = {.env = env, .spec = spec};
 	bench_worker *w;
 	struct timespec t0;
+	double cpu0[2], cpu1[2];
 	int n = spec->clients, started = 0, rc = -1;
 	uint8_t tag[4];
 
@@ -806,11 +837,13 @@ int bench_run(const bench_env *env, const bench_spec *spec, bench_result *out,
 		}
 	}
 	pthread_barrier_wait(&sh.ready);
+	bench_cpu_now(env, &cpu0[0], &cpu0[1]);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (spec->count == 0)
 		bench_wait_duration(&sh, &t0, spec->duration);
 	for (int i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
+	bench_cpu_now(env, &cpu1[0], &cpu1[1]);
 	for (int i = 0; i < n; i++)
 		if (w[i].setup_failed) {
 			snprintf(why, cap, "client %d: %s", i, w[i].error);
@@ -820,6 +853,7 @@ int bench_run(const bench_env *env, const bench_spec *spec, bench_result *out,
 		snprintf(why, cap, "out of memory");
 		goto out;
 	}
+	bench_cpu_per_op(cpu0, cpu1, out);
 	rc = 0;
 out:
 	for (int i = 0; i < n; i++)

@@ -33,6 +33,7 @@ typedef struct bench_env {
 	char programme[20];	 /* the one submissions go to */
 	int nprincipals;
 	bench_principal *p; /* nprincipals of them */
+	pid_t server_pid;   /* for its CPU time; 0 when unknown */
 } bench_env;
 
 /*
@@ -94,6 +95,12 @@ typedef struct bench_result {
 	double rate; /* ops / seconds */
 	uint32_t p50, p99, max;
 	int exhausted; /* the pre-signed operations ran out before the end */
+	/*
+	 * CPU time per answered operation over the timed run, microseconds:
+	 * the server's (negative when its process is unknown) and this
+	 * program's own, all its threads (the load generator).
+	 */
+	double server_cpu_us, client_cpu_us;
 	char first_error[BENCH_WHY_MAX]; /* "" when none */
 } bench_result;
 

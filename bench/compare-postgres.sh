@@ -18,7 +18,8 @@
 #             index and seals it at rest, checks the rules, writes the
 #             beneficiary, application, history event and idempotency
 #             record, appends the Merkle log leaf and its tree nodes, signs
-#             a checkpoint (Ed25519) and commits with SQLite WAL and
+#             one checkpoint (Ed25519) per batch of operations committed
+#             together, and commits with SQLite WAL and
 #             synchronous=FULL (fsync); the client verifies the receipt (the
 #             checkpoint's signature and the inclusion proof).
 #   postgres  pgbench over a unix socket, prepared statements, one
@@ -206,7 +207,7 @@ SQL
 chown -R "${pguser:-$(id -un)}" "$tmp/pg"
 
 echo "compare-postgres: $(nproc) CPUs, $DURATION s per point, clients $CLIENTS" >&2
-echo "tamwil:   Noise channel, Ed25519 verify, sealed identity, Merkle log append, checkpoint signature, receipt check, SQLite synchronous=FULL"
+echo "tamwil:   Noise channel, Ed25519 verify, sealed identity, Merkle log append, a checkpoint signature per batch, receipt check, SQLite synchronous=FULL"
 echo "postgres: plain SQL over a unix socket, no signatures, no encryption; application row + audit row per transaction, fsync=on, synchronous_commit=on"
 echo
 

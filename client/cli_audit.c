@@ -108,6 +108,31 @@ int cli_audit_server_key(const struct cli_globals *g, keyfile_public *pub)
 	return rc;
 }
 
+/*
+ * 1 when page p, asked from start, is well formed: entries unless the log
+ * ends before start, and its checkpoints each of a size one of its
+ * entries completes, in increasing order.
+ */
+static int cli_audit_page_ok(const Tamwil__V1__LogEntriesPage *p,
+			     uint64_t start)
+{
+	uint64_t last = start;
+
+	if (p->n_entries == 0 && start < p->tree_size)
+		return 0;
+	if (p->n_checkpoints > p->n_entries)
+		return 0;
+	for (size_t i = 0; i < p->n_checkpoints; i++) {
+		const Tamwil__V1__Checkpoint *cp = p->checkpoints[i];
+
+		if (cp == NULL || cp->tree_size <= last ||
+		    cp->tree_size > start + p->n_entries)
+			return 0;
+		last = cp->tree_size;
+	}
+	return 1;
+}
+
 int cli_audit_page(tamwil_client *c, uint64_t start,
 		   Tamwil__V1__Response **resp)
 {
@@ -123,8 +148,7 @@ int cli_audit_page(tamwil_client *c, uint64_t start,
 	if (tamwil_client_call(c, &req, resp, &err) != TAMWIL_OK)
 		return cli_fail_status(&err);
 	p = (*resp)->log_entries;
-	if (p == NULL || p->n_checkpoints != p->n_entries ||
-	    (p->n_entries == 0 && start < p->tree_size)) {
+	if (p == NULL || !cli_audit_page_ok(p, start)) {
 		tamwil__v1__response__free_unpacked(*resp, NULL);
 		*resp = NULL;
 		return cli_fail("head office sent a malformed page of log "
@@ -190,6 +214,7 @@ static int put_page(struct export_run *x, const Tamwil__V1__LogEntriesPage *p,
 		    uint64_t size)
 {
 	Tamwil__V1__ExportRecord rec = TAMWIL__V1__EXPORT_RECORD__INIT;
+	size_t k = 0;
 	int rc;
 
 	for (size_t i = 0; i < p->n_entries && x->end.entries < size; i++) {
@@ -197,18 +222,23 @@ static int put_page(struct export_run *x, const Tamwil__V1__LogEntriesPage *p,
 		rec.entry = p->entries[i];
 		if ((rc = put(x, &rec)) >= 0)
 			return rc;
+		x->end.entries++;
+		/* The checkpoint this entry completed, if it was the last of
+		 * its transaction (cli_audit_page() checked the order). */
+		if (k == p->n_checkpoints ||
+		    p->checkpoints[k]->tree_size != x->end.entries)
+			continue;
 		rec.body_case = TAMWIL__V1__EXPORT_RECORD__BODY_CHECKPOINT;
-		rec.checkpoint = p->checkpoints[i];
+		rec.checkpoint = p->checkpoints[k++];
 		if ((rc = put(x, &rec)) >= 0)
 			return rc;
-		x->end.entries++;
 		x->end.checkpoints++;
 	}
 	show_progress(x, x->end.entries, size);
 	return -1;
 }
 
-/* The header and every entry with its checkpoint. */
+/* The header and every entry, each checkpoint after the entry it completed. */
 static int put_log(struct export_run *x, tamwil_client *c)
 {
 	Tamwil__V1__Response *resp = NULL;

@@ -1,8 +1,9 @@
 /*
  * The audit log writer. The tree's perfect subtrees are rows of the store,
  * so appending costs O(log n) writes and a proof O(log n) reads, whatever
- * the size of the log. A checkpoint is signed for every new size, so any
- * receipt can name the checkpoint that covers it.
+ * the size of the log. One checkpoint is signed per transaction, of the
+ * size the log reaches at its end: every receipt of the transaction's
+ * operations names it.
  */
 #include "audit.h"
 
@@ -45,24 +46,6 @@ static int audit_pack_entry(uint64_t seq, int64_t now,
 	return 0;
 }
 
-/* Signs and records the checkpoint of a tree of `size` leaves. */
-static int audit_checkpoint(server *srv, uint64_t size, int64_t now)
-{
-	store_checkpoint row;
-	checkpoint cp = {0};
-
-	cp.size = size;
-	cp.time = now;
-	if (merkle_root(size, audit_fetch, srv->st, cp.root) != 0 ||
-	    checkpoint_sign(&cp, &srv->key) != 0)
-		return -1;
-	row.size = cp.size;
-	memcpy(row.root, cp.root, sizeof(row.root));
-	row.time = cp.time;
-	memcpy(row.sig, cp.sig, sizeof(row.sig));
-	return store_checkpoint_add(srv->st, &row);
-}
-
 int audit_append(server *srv, const Tamwil__V1__SignedOperation *sop,
 		 const Tamwil__V1__OperationResult *outcome, int64_t now,
 		 uint64_t *seq)
@@ -82,13 +65,36 @@ int audit_append(server *srv, const Tamwil__V1__SignedOperation *sop,
 	}
 	if (store_log_add(srv->st, *seq, now, entry, len) != 0 ||
 	    merkle_leaf_hash(entry, len, leaf) != 0 ||
-	    merkle_append(*seq, leaf, audit_fetch, audit_store, srv->st) != 0 ||
-	    audit_checkpoint(srv, *seq + 1, now) != 0)
+	    merkle_append(*seq, leaf, audit_fetch, audit_store, srv->st) != 0)
 		goto out;
 	rc = 0;
 out:
 	free(entry);
 	return rc;
+}
+
+int audit_checkpoint(server *srv, int64_t now)
+{
+	store_checkpoint row;
+	checkpoint cp = {0};
+	int rc = store_checkpoint_latest(srv->st, &row);
+
+	if (rc != 0 && rc != STORE_NOT_FOUND)
+		return -1;
+	if (store_log_size(srv->st, &cp.size) != 0)
+		return -1;
+	/* Nothing appended since the last checkpoint (or nothing at all). */
+	if (cp.size == 0 || (rc == 0 && row.size == cp.size))
+		return 0;
+	cp.time = now;
+	if (merkle_root(cp.size, audit_fetch, srv->st, cp.root) != 0 ||
+	    checkpoint_sign(&cp, &srv->key) != 0)
+		return -1;
+	row.size = cp.size;
+	memcpy(row.root, cp.root, sizeof(row.root));
+	row.time = cp.time;
+	memcpy(row.sig, cp.sig, sizeof(row.sig));
+	return store_checkpoint_add(srv->st, &row);
 }
 
 /* Copies a checkpoint row into a checkpoint. */

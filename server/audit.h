@@ -1,9 +1,9 @@
 /*
  * The audit log writer: appends every accepted operation as a leaf of the
  * RFC 9162 Merkle tree in the same transaction as its change, signs a
- * checkpoint of the new tree, and builds the receipts and proofs clients
- * and auditors check. Hashing lives in common/merkle.c, the rows in the
- * store.
+ * checkpoint of the tree each transaction leaves, and builds the receipts and
+ * proofs clients and auditors check. Hashing lives in common/merkle.c, the rows
+ * in the store.
  */
 #ifndef TAMWIL_AUDIT_H
 #define TAMWIL_AUDIT_H
@@ -36,13 +36,23 @@ typedef struct audit_receipt {
 
 /*
  * Inside the caller's transaction: appends the entry of sop with its
- * outcome (which carries no receipt) at the end of the log, updates the
- * tree and records a signed checkpoint of the new size. *seq is the
- * entry's sequence number. 0 or -1 (the caller rolls back).
+ * outcome (which carries no receipt) at the end of the log and updates
+ * the tree. *seq is the entry's sequence number. 0 or -1 (the caller
+ * rolls back). The entry is covered by a signature only once
+ * audit_checkpoint() has run in the same transaction.
  */
 int audit_append(server *srv, const Tamwil__V1__SignedOperation *sop,
 		 const Tamwil__V1__OperationResult *outcome, int64_t now,
 		 uint64_t *seq);
+
+/*
+ * Inside the caller's transaction, after its last audit_append(): signs
+ * and records the checkpoint of the log's size, unless one of that size
+ * exists already (nothing was appended). One signature for the whole
+ * transaction, however many entries it appended. 0 or -1 (the caller
+ * rolls back the transaction).
+ */
+int audit_checkpoint(server *srv, int64_t now);
 
 /*
  * The readers below take the store connection to read from: the writer's

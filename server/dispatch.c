@@ -186,14 +186,14 @@ enum dispatch_status dispatch_begin(server *srv, store *rd, dispatch_job *j)
 	return j->status;
 }
 
-void dispatch_finish(server *srv, dispatch_job *j)
+void dispatch_finish(server *srv, store *rd, dispatch_job *j)
 {
 	const Tamwil__V1__Operation *op = j->op.op;
 
-	j->status = ops_answer(srv, srv->st, &j->op, j->out, j->out_cap,
-			       &j->out_len) == 0
-			? DISPATCH_ANSWER
-			: DISPATCH_CLOSE;
+	j->status =
+	    ops_answer(srv, rd, &j->op, j->out, j->out_cap, &j->out_len) == 0
+		? DISPATCH_ANSWER
+		: DISPATCH_CLOSE;
 	/* The loop closes the revoked principal's channels once told. */
 	j->revoked = 0;
 	if (j->op.outcome == OPS_APPLIED && op != NULL &&

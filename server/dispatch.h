@@ -67,11 +67,12 @@ typedef struct dispatch_job {
 enum dispatch_status dispatch_begin(server *srv, store *rd, dispatch_job *j);
 
 /*
- * The writer's part, once j->op's batch is durable (or lost): packs its
- * answer and sets j->status to DISPATCH_ANSWER, or DISPATCH_CLOSE when no
- * answer fits.
+ * Once j->op's batch is durable (or lost): packs its answer, with a
+ * receipt read through rd (a worker's read connection, which sees the
+ * committed batch, or the writer's own), and sets j->status to
+ * DISPATCH_ANSWER, or DISPATCH_CLOSE when no answer fits.
  */
-void dispatch_finish(server *srv, dispatch_job *j);
+void dispatch_finish(server *srv, store *rd, dispatch_job *j);
 
 /* Frees what dispatch_begin() unpacked; j's buffers stay the caller's. */
 void dispatch_job_clear(dispatch_job *j);

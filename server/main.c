@@ -5,6 +5,7 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@
 #include "state.h"
 #include "store.h"
 #include "text.h"
+
+/* Free memory kept by the allocator rather than given back at once. */
+#define MAIN_TRIM_THRESHOLD (16 << 20)
 
 #define MAIN_MAX_FLAGS 32
 #define MAIN_NAME_MAX  200
@@ -357,6 +361,16 @@ static int main_serve(const config *cfg, struct main_sources *src)
 
 	log_set_level(cfg->log_level);
 	log_set_journal(getenv("JOURNAL_STREAM"));
+#ifdef M_TRIM_THRESHOLD
+	/*
+	 * Every operation frees blocks of tens of KiB (log entries, SQLite's
+	 * temporary tables) on threads of their own arenas; with glibc's
+	 * default threshold each free gave the top of the arena back to the
+	 * kernel (madvise), and the next operation faulted it in again.
+	 */
+	if (mallopt(M_TRIM_THRESHOLD, MAIN_TRIM_THRESHOLD) != 1)
+		log_info("the memory trim threshold could not be set");
+#endif
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		errx(1, "out of memory");

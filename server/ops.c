@@ -397,35 +397,63 @@ static int ops_check_identity(ops_ctx *c, const Tamwil__V1__Identity *id,
 }
 
 /*
- * Finds the beneficiary by the blind index of the national ID, or adds it
- * with its identity sealed at rest. 0 with *id, or -1 refused.
+ * Seals a submission's identity at rest ahead of the writer: its blind
+ * index and the sealed bytes, into p (ops_beneficiary() uses them). A
+ * failure is kept in p->index_ref or p->sealed_ref, not told here.
  */
-static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
-			   int64_t region_id, int64_t *id)
+static void ops_seal_identity(ops_ctx *c, ops_pending *p)
 {
-	uint8_t index[SEAL_INDEX_LEN], plain[OPS_SEALED_MAX];
-	uint8_t sealed[OPS_SEALED_MAX + SEAL_REST_OVERHEAD];
-	size_t len = tamwil__v1__identity__get_packed_size(ident);
+	uint8_t plain[OPS_SEALED_MAX];
+	size_t len = tamwil__v1__identity__get_packed_size(p->ident);
+
+	if (seal_index(&c->srv->seal, p->ident->national_id, p->index) != 0) {
+		reply_refuse(&p->index_ref, E(INVALID_ARGUMENT),
+			     "the national ID must be letters and "
+			     "digits (spaces and '-' are ignored)");
+		return;
+	}
+	if (len > sizeof(plain)) {
+		reply_refuse(&p->sealed_ref, E(INVALID_ARGUMENT),
+			     "the identity is too long");
+		return;
+	}
+	p->sealed = malloc(len + SEAL_REST_OVERHEAD);
+	tamwil__v1__identity__pack(p->ident, plain);
+	if (p->sealed == NULL || seal_rest(&c->srv->seal, plain, len, p->index,
+					   sizeof(p->index), p->sealed) != 0) {
+		free(p->sealed);
+		p->sealed = NULL;
+		reply_refuse(&p->sealed_ref, E(INTERNAL),
+			     "the identity could not be sealed");
+	} else {
+		p->sealed_len = len + SEAL_REST_OVERHEAD;
+	}
+	sodium_memzero(plain, sizeof(plain));
+}
+
+/*
+ * Finds the beneficiary by the blind index of the national ID, or adds it
+ * with its identity sealed at rest, both made ahead (ops_seal_identity()).
+ * 0 with *id, or -1 refused.
+ */
+static int ops_beneficiary(ops_ctx *c, int64_t region_id, int64_t *id)
+{
+	const ops_pending *p = c->p;
 	int rc;
 
-	if (seal_index(&c->srv->seal, ident->national_id, index) != 0)
-		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
-				    "the national ID must be letters and "
-				    "digits (spaces and '-' are ignored)");
-	rc = store_beneficiary_find(c->st, index, id);
+	if (p->index_ref.code != 0) {
+		*c->ref = p->index_ref;
+		return -1;
+	}
+	rc = store_beneficiary_find(c->st, p->index, id);
 	if (rc != STORE_NOT_FOUND)
 		return rc == 0 ? 0 : ops_internal(c, "find the beneficiary");
-	if (len > sizeof(plain))
-		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
-				    "the identity is too long");
-	tamwil__v1__identity__pack(ident, plain);
-	rc = seal_rest(&c->srv->seal, plain, len, index, sizeof(index), sealed);
-	sodium_memzero(plain, sizeof(plain));
-	if (rc != 0)
-		return reply_refuse(c->ref, E(INTERNAL),
-				    "the identity could not be sealed");
-	if (store_beneficiary_add(c->st, index, sealed,
-				  len + SEAL_REST_OVERHEAD, region_id, id) != 0)
+	if (p->sealed == NULL) {
+		*c->ref = p->sealed_ref;
+		return -1;
+	}
+	if (store_beneficiary_add(c->st, p->index, p->sealed, p->sealed_len,
+				  region_id, id) != 0)
 		return ops_internal(c, "record the beneficiary");
 	return 0;
 }
@@ -499,7 +527,6 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 {
 	store_application a = {0};
 	store_programme p;
-	const Tamwil__V1__Identity *ident;
 	int e;
 
 	if (!ops_role_is(c, "coordinator") && !ops_role_is(c, "admin"))
@@ -524,13 +551,12 @@ static int ops_submit(ops_ctx *c, const Tamwil__V1__SubmitApplication *m)
 		return ops_internal(c, "find the programme");
 	if (ops_check_programme(c, &p, m))
 		return -1;
-	/* The identity was opened ahead, off the writer: ops_prepare(). */
-	ident = c->p->ident;
-	if (ident == NULL) {
+	/* The identity was opened and sealed ahead, off the writer. */
+	if (c->p->ident == NULL) {
 		*c->ref = c->p->ident_ref;
 		return -1;
 	}
-	if (ops_beneficiary(c, ident, a.region_id, &a.beneficiary_id))
+	if (ops_beneficiary(c, a.region_id, &a.beneficiary_id))
 		return -1;
 	a.programme_id = p.id;
 	a.sex = (int)m->sex;
@@ -1066,7 +1092,10 @@ static void ops_log_refusal(const ops_pending *p)
 		 p->ref.message);
 }
 
-/* Opens a submission's identity ahead of the writer (see ops_submit()). */
+/*
+ * Opens, checks and seals at rest a submission's identity ahead of the
+ * writer (see ops_submit()).
+ */
 static void ops_prepare_identity(ops_ctx *c, ops_pending *p)
 {
 	const Tamwil__V1__SubmitApplication *m;
@@ -1084,6 +1113,8 @@ static void ops_prepare_identity(ops_ctx *c, ops_pending *p)
 		p->ident = NULL;
 	}
 	c->ref = ref;
+	if (p->ident != NULL)
+		ops_seal_identity(c, p);
 }
 
 int ops_prepare(server *srv, store *rd, ops_session *s,
@@ -1200,6 +1231,12 @@ int ops_apply_batch(server *srv, ops_pending *const *v, size_t n)
 		if (!store_in_transaction(srv->st))
 			goto lost;
 	}
+	/* One signed checkpoint covers every entry the batch appended. */
+	if (audit_checkpoint(srv, now) != 0) {
+		log_error("the batch's checkpoint could not be signed: %s",
+			  store_errmsg(srv->st));
+		goto lost;
+	}
 	if (store_commit(srv->st) != 0)
 		goto lost;
 	for (i = 0; i < n; i++) {
@@ -1240,8 +1277,10 @@ void ops_pending_clear(ops_pending *p)
 		tamwil__v1__identity__free_unpacked(p->ident, NULL);
 	if (p->op != NULL && p->owns_op)
 		tamwil__v1__operation__free_unpacked(p->op, &p->budget.alloc);
+	free(p->sealed);
 	p->ident = NULL;
 	p->op = NULL;
+	p->sealed = NULL;
 }
 
 int ops_apply(server *srv, ops_session *s,

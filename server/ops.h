@@ -66,6 +66,17 @@ typedef struct ops_pending {
 	/* A submission's identity, opened and checked ahead of the writer. */
 	Tamwil__V1__Identity *ident;
 	reply_refusal ident_ref; /* why ident is NULL, told in rule order */
+	/*
+	 * And, also ahead, its blind index and its sealing at rest, which a
+	 * new beneficiary's row stores. index_ref and sealed_ref say why
+	 * either could not be made (code 0 when it was), told where the
+	 * writer needs it.
+	 */
+	uint8_t index[SEAL_INDEX_LEN];
+	reply_refusal index_ref;
+	uint8_t *sealed; /* sealed_len bytes, or NULL */
+	size_t sealed_len;
+	reply_refusal sealed_ref;
 	enum ops_outcome outcome;
 	int batched; /* reached ops_apply_batch() still pending */
 	reply_refusal ref;
@@ -88,7 +99,8 @@ int ops_prepare(server *srv, store *rd, ops_session *s,
  * Group commit, on the thread that owns srv->st: one transaction for all
  * n operations, each under its own savepoint. A refused operation is
  * rolled back alone and keeps its refusal; the others are appended to the
- * audit log in order. Returns only after COMMIT returned: 0 when the
+ * audit log in order, and one checkpoint of the log's new size is signed
+ * for them all. Returns only after COMMIT returned: 0 when the
  * batch is durable, -1 when the transaction could not be begun or
  * committed, in which case nothing of it was kept and every operation of
  * the batch is refused with ERROR_UNAVAILABLE. Operations already refused

@@ -1,8 +1,8 @@
 /*
- * Workers and the writer. One mutex guards the three queues (work for the
- * workers, write for the writer, done for the loop) and the writer's
- * counters; jobs move between them whole, so a job is only ever touched
- * by the thread that took it off a queue. The loop is woken by
+ * Workers and the writer. One mutex guards the four queues (work and
+ * answer for the workers, write for the writer, done for the loop) and the
+ * writer's counters; jobs move between them whole, so a job is only ever
+ * touched by the thread that took it off a queue. The loop is woken by
  * event_active(), which libevent makes safe across threads once
  * evthread_use_pthreads() has run.
  */
@@ -46,11 +46,17 @@ struct pool {
 
 	/* Everything below is guarded by mu. */
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv;	 /* work has a job, or stop_workers */
-	pthread_cond_t write_cv; /* write or events has some, or stop_writer */
-	struct pool_jobs work, write, done;
+	pthread_cond_t work_cv;	 /* work or answer has a job, or writer_done */
+	pthread_cond_t write_cv; /* write or events has some, or stopping */
+	/*
+	 * answer: operations whose batch is durable (or lost), to be answered
+	 * with their receipts by the workers, before any new work.
+	 */
+	struct pool_jobs work, answer, write, done;
 	STAILQ_HEAD(, pool_event) events;
-	int stop_workers, stop_writer;
+	int stopping;	 /* no new work will come: drain, then stop */
+	int busy;	 /* workers inside dispatch_begin() */
+	int writer_done; /* the writer has committed its last batch */
 	pool_stats stats;
 
 	pthread_t writer;
@@ -68,6 +74,12 @@ static void pool_finish(struct pool *p, pool_job *j)
 	event_active(p->wake, EV_READ, 0);
 }
 
+/*
+ * A worker: answers committed operations first (the receipt is read
+ * through its own connection, which sees the batch once COMMIT returned),
+ * then parses and prepares new requests. It stops once the writer is
+ * done and both of its queues are empty.
+ */
 static void *pool_worker_main(void *arg)
 {
 	struct pool_worker *w = arg;
@@ -76,22 +88,36 @@ static void *pool_worker_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		while (STAILQ_EMPTY(&p->work) && !p->stop_workers)
+		while (STAILQ_EMPTY(&p->answer) && STAILQ_EMPTY(&p->work) &&
+		       !p->writer_done)
 			pthread_cond_wait(&p->work_cv, &p->mu);
-		j = STAILQ_FIRST(&p->work);
-		if (j != NULL)
-			STAILQ_REMOVE_HEAD(&p->work, link);
-		pthread_mutex_unlock(&p->mu);
-		if (j == NULL)
-			return NULL; /* stopping, and nothing left */
-		if (dispatch_begin(p->srv, w->rd, &j->d) != DISPATCH_WRITE) {
+		if ((j = STAILQ_FIRST(&p->answer)) != NULL) {
+			STAILQ_REMOVE_HEAD(&p->answer, link);
+			pthread_mutex_unlock(&p->mu);
+			dispatch_finish(p->srv, w->rd, &j->d);
 			dispatch_job_clear(&j->d);
 			pool_finish(p, j);
 			continue;
 		}
+		if ((j = STAILQ_FIRST(&p->work)) != NULL) {
+			STAILQ_REMOVE_HEAD(&p->work, link);
+			p->busy++;
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (j == NULL)
+			return NULL; /* the writer is done, nothing left */
+		if (dispatch_begin(p->srv, w->rd, &j->d) != DISPATCH_WRITE) {
+			dispatch_job_clear(&j->d);
+			pool_finish(p, j);
+			j = NULL;
+		}
 		pthread_mutex_lock(&p->mu);
-		STAILQ_INSERT_TAIL(&p->write, j, link);
-		pthread_cond_signal(&p->write_cv);
+		if (j != NULL)
+			STAILQ_INSERT_TAIL(&p->write, j, link);
+		p->busy--;
+		/* The writer may be waiting for the last job to stop. */
+		if (j != NULL || p->stopping)
+			pthread_cond_signal(&p->write_cv);
 		pthread_mutex_unlock(&p->mu);
 	}
 }
@@ -137,6 +163,16 @@ static size_t pool_take_batch(struct pool *p, pool_job **v)
 }
 
 /*
+ * 1 when the writer may stop: told to, and no job is queued for the
+ * workers or inside one, so nothing more can reach the write queue. The
+ * caller holds mu.
+ */
+static int pool_writer_may_stop(const struct pool *p)
+{
+	return p->stopping && STAILQ_EMPTY(&p->work) && p->busy == 0;
+}
+
+/*
  * The writer: no timer, no waiting for company. It commits as soon as it
  * has work; what arrives during a commit forms the next batch, so batches
  * grow exactly when the disk is the bottleneck.
@@ -153,14 +189,19 @@ static void *pool_writer_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (STAILQ_EMPTY(&p->write) && STAILQ_EMPTY(&p->events) &&
-		       !p->stop_writer)
+		       !pool_writer_may_stop(p))
 			pthread_cond_wait(&p->write_cv, &p->mu);
 		events = STAILQ_FIRST(&p->events);
 		STAILQ_INIT(&p->events);
 		n = pool_take_batch(p, jobs);
+		if (events == NULL && n == 0) {
+			/* Stopping, and no worker can queue anything more. */
+			p->writer_done = 1;
+			pthread_cond_broadcast(&p->work_cv);
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
 		pthread_mutex_unlock(&p->mu);
-		if (events == NULL && n == 0)
-			return NULL; /* stopping, and nothing left */
 		if (events != NULL)
 			pool_write_events(p, events);
 		if (n == 0)
@@ -170,6 +211,10 @@ static void *pool_writer_main(void *arg)
 		rc = ops_apply_batch(p->srv, ops, n);
 		log_debug("batch of %zu operations %s", n,
 			  rc == 0 ? "committed" : "lost");
+		/*
+		 * Only now, with the batch durable, are answers built: by the
+		 * workers, so that receipts cost the writer nothing.
+		 */
 		pthread_mutex_lock(&p->mu);
 		p->stats.batches++;
 		p->stats.operations += n;
@@ -177,13 +222,10 @@ static void *pool_writer_main(void *arg)
 			p->stats.largest = n;
 		if (rc != 0)
 			p->stats.lost++;
+		for (size_t i = 0; i < n; i++)
+			STAILQ_INSERT_TAIL(&p->answer, jobs[i], link);
+		pthread_cond_broadcast(&p->work_cv);
 		pthread_mutex_unlock(&p->mu);
-		/* Only now, with the batch durable, do answers leave. */
-		for (size_t i = 0; i < n; i++) {
-			dispatch_finish(p->srv, &jobs[i]->d);
-			dispatch_job_clear(&jobs[i]->d);
-			pool_finish(p, jobs[i]);
-		}
 	}
 }
 
@@ -246,6 +288,7 @@ int pool_start(server *srv, const char *db_path, pool_done_fn done)
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->write_cv, NULL);
 	STAILQ_INIT(&p->work);
+	STAILQ_INIT(&p->answer);
 	STAILQ_INIT(&p->write);
 	STAILQ_INIT(&p->done);
 	STAILQ_INIT(&p->events);
@@ -330,21 +373,24 @@ void pool_stop(server *srv)
 
 	if (p == NULL)
 		return;
-	/* Workers first: what they finish goes on to the writer. */
+	/*
+	 * The workers pass what they finish on to the writer, the writer
+	 * stops once they can pass nothing more, and they stop once they
+	 * have answered its last batch.
+	 */
 	pthread_mutex_lock(&p->mu);
-	p->stop_workers = 1;
+	p->stopping = 1;
+	if (!p->writer_started)
+		p->writer_done = 1;
 	pthread_cond_broadcast(&p->work_cv);
-	pthread_mutex_unlock(&p->mu);
-	for (int i = 0; i < p->nworkers; i++) {
-		if (p->workers[i].started)
-			pthread_join(p->workers[i].thread, NULL);
-	}
-	pthread_mutex_lock(&p->mu);
-	p->stop_writer = 1;
 	pthread_cond_signal(&p->write_cv);
 	pthread_mutex_unlock(&p->mu);
 	if (p->writer_started)
 		pthread_join(p->writer, NULL);
+	for (int i = 0; i < p->nworkers; i++) {
+		if (p->workers[i].started)
+			pthread_join(p->workers[i].thread, NULL);
+	}
 	log_info("group commit: %llu operations in %llu batches (largest "
 		 "%llu, %llu lost)",
 		 (unsigned long long)p->stats.operations,
@@ -359,8 +405,15 @@ void pool_stop(server *srv)
 		dispatch_job_clear(&j->d);
 		j->d.status = DISPATCH_CLOSE;
 	}
+	/* Durable or lost all the same: answered through srv->st. */
+	STAILQ_FOREACH(j, &p->answer, link)
+	{
+		dispatch_finish(srv, srv->st, &j->d);
+		dispatch_job_clear(&j->d);
+	}
 	STAILQ_CONCAT(&p->done, &p->work);
 	STAILQ_CONCAT(&p->done, &p->write);
+	STAILQ_CONCAT(&p->done, &p->answer);
 	while ((j = STAILQ_FIRST(&p->done)) != NULL) {
 		STAILQ_REMOVE_HEAD(&p->done, link);
 		p->deliver(srv, j);

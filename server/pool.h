@@ -3,7 +3,8 @@
  * parse requests, verify signatures, open sealed identities and answer
  * queries on read-only connections, and one writer that owns the write
  * connection and applies operations in batches, one transaction and one
- * fsync per batch (group commit). Finished jobs come back to the loop,
+ * fsync per batch (group commit); the workers then answer them, receipts
+ * included. Finished jobs come back to the loop,
  * which alone touches connections and sockets.
  */
 #ifndef TAMWIL_POOL_H
@@ -65,8 +66,10 @@ void pool_security_event(server *srv, int64_t principal_id, const char *peer,
 void pool_stats_get(server *srv, pool_stats *out);
 
 /*
- * Lets the workers and then the writer finish every job already queued,
- * joins them, hands the jobs still to deliver to the done function, and
+ * Lets the workers and the writer finish every job already queued (the
+ * writer commits what the workers hand it, the workers answer what it
+ * committed), joins them, hands the jobs still to deliver to the done
+ * function, and
  * frees the pool (loop thread, once the loop has stopped). srv->st is the
  * caller's again. NULL pool is fine.
  */

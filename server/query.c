@@ -760,34 +760,42 @@ typedef struct query_log_page {
 	Tamwil__V1__Checkpoint **cp_ptrs;
 	checkpoint *cp_rows;
 	uint8_t *buf;
-	size_t n, max, used;
+	size_t n, ncp, max, used;
 } query_log_page;
 
 /*
- * Adds entry seq and the checkpoint of size seq + 1 to the page; 1 when
- * the frame is full, 0 when added, -1 on failure.
+ * Adds entry seq and, when it completed one (the last entry of its
+ * transaction), the checkpoint of size seq + 1 to the page; 1 when the
+ * frame is full, 0 when added, -1 on failure.
  */
 static int query_log_add(query_ctx *q, query_log_page *p, uint64_t seq)
 {
 	/* An entry costs its bytes, a checkpoint ~120; each ~4 of framing. */
 	size_t room = CHANNEL_MAX_PLAINTEXT - QUERY_PAGE_SLACK - p->used, len;
 	store_checkpoint row;
+	checkpoint *cp = &p->cp_rows[p->ncp];
+	int rc;
 
 	if (room < 256 || store_log_entry(q->st, seq, p->buf + p->used,
 					  room - 256, &len) != 0)
 		return 1;
-	if (store_checkpoint_at(q->st, seq + 1, &row) != 0)
+	rc = store_checkpoint_at(q->st, seq + 1, &row);
+	if (rc != 0 && rc != STORE_NOT_FOUND)
 		return -1;
 	p->entries[p->n].data = p->buf + p->used;
 	p->entries[p->n].len = len;
-	p->cp_rows[p->n].size = row.size;
-	memcpy(p->cp_rows[p->n].root, row.root, sizeof(row.root));
-	p->cp_rows[p->n].time = row.time;
-	memcpy(p->cp_rows[p->n].sig, row.sig, sizeof(row.sig));
-	audit_checkpoint_message(&p->cp_rows[p->n], &p->cps[p->n]);
-	p->cp_ptrs[p->n] = &p->cps[p->n];
-	p->used += len + 4 + 128;
+	p->used += len + 4;
 	p->n++;
+	if (rc == STORE_NOT_FOUND)
+		return 0;
+	cp->size = row.size;
+	memcpy(cp->root, row.root, sizeof(row.root));
+	cp->time = row.time;
+	memcpy(cp->sig, row.sig, sizeof(row.sig));
+	audit_checkpoint_message(cp, &p->cps[p->ncp]);
+	p->cp_ptrs[p->ncp] = &p->cps[p->ncp];
+	p->used += 128;
+	p->ncp++;
 	return 0;
 }
 
@@ -829,7 +837,7 @@ static int query_log_entries(query_ctx *q,
 	}
 	page.n_entries = p.n;
 	page.entries = p.entries;
-	page.n_checkpoints = p.n;
+	page.n_checkpoints = p.ncp;
 	page.checkpoints = p.cp_ptrs;
 	page.tree_size = size;
 	resp.request_id = q->request_id;

@@ -273,6 +273,7 @@ int store_open(const char *path, int create, store **out, char *err,
 {
 	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
 				      "PRAGMA synchronous = FULL;"
+				      "PRAGMA temp_store = MEMORY;"
 				      "PRAGMA foreign_keys = ON;";
 
 	return store_connect(

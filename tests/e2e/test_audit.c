@@ -644,6 +644,78 @@ static void test_forgeries(void **state)
 	xfile_free(&x);
 }
 
+/* Removes the checkpoint records after entries from..to, and counts them. */
+static void drop_checkpoints(struct xfile *x, uint64_t from, uint64_t to)
+{
+	Tamwil__V1__ExportRecord *end;
+	size_t last = x->n - 1;
+
+	assert_int_equal(x->r[last].kind, TAMWIL__V1__EXPORT_RECORD__BODY_END);
+	end = tamwil__v1__export_record__unpack(NULL, x->r[last].len,
+						x->r[last].b);
+	assert_non_null(end);
+	end->end->checkpoints -= to - from + 1;
+	xfile_set(x, last, end);
+	tamwil__v1__export_record__free_unpacked(end, NULL);
+	/* From the end, so that entry_index() still holds for the others. */
+	for (uint64_t seq = to + 1; seq-- > from;) {
+		assert_int_equal(x->r[entry_index(seq) + 1].kind,
+				 TAMWIL__V1__EXPORT_RECORD__BODY_CHECKPOINT);
+		xfile_drop(x, entry_index(seq) + 1, 1);
+	}
+}
+
+/*
+ * Head office signs one checkpoint per transaction: entries without one
+ * of their own verify under the next, but the log's last entry needs its
+ * own.
+ */
+static void test_batch_checkpoints(void **state)
+{
+	struct fixture *f = *state;
+	char path[H_PATH_MAX], copy[H_PATH_MAX];
+	struct xfile x;
+
+	export_log(f, "log.tamwil", path);
+	xfile_read(path, &x);
+	/* Entries 3 to 7 as one transaction, whose checkpoint is entry 7's. */
+	drop_checkpoints(&x, 3, 6);
+	assert_int_equal(h_path(copy, sizeof(copy), f->wdir, "batch.tamwil"),
+			 0);
+	xfile_write(copy, &x);
+	cli_bare(f, "audit", "verify", copy, "--server-key", f->server_pub,
+		 NULL);
+	expect_ok(f);
+	assert_non_null(strstr(f->r.out, "the log is intact"));
+	/* A forged entry inside that transaction is still caught: entry 5,
+	 * two records after entry 3 now. */
+	x.r[entry_index(3) + 2].b[x.r[entry_index(3) + 2].len / 2] ^= 0x01;
+	verify_copy_fails(f, &x, "batch-byte.tamwil", "entry 5");
+	xfile_free(&x);
+}
+
+/* The log's last entry without its checkpoint: refused, named. */
+static void test_last_checkpoint_needed(void **state)
+{
+	struct fixture *f = *state;
+	char path[H_PATH_MAX];
+	struct xfile x;
+	size_t last = 0;
+
+	export_log(f, "log.tamwil", path);
+	xfile_read(path, &x);
+	for (size_t i = 0; i < x.n; i++) {
+		if (x.r[i].kind == TAMWIL__V1__EXPORT_RECORD__BODY_CHECKPOINT)
+			last = i;
+	}
+	assert_true(last > 0);
+	drop_checkpoints(&x, (last - 2) / 2, (last - 2) / 2);
+	verify_copy_fails(f, &x, "nolast.tamwil",
+			  "the log's last entry is not followed by a "
+			  "checkpoint");
+	xfile_free(&x);
+}
+
 /* Copies a file; 0 or -1. */
 static int copy_file(const char *from, const char *to)
 {
@@ -1059,6 +1131,8 @@ int main(void)
 	    T(test_receipt_kept),
 	    T(test_export_and_tampering),
 	    T(test_forgeries),
+	    T(test_batch_checkpoints),
+	    T(test_last_checkpoint_needed),
 	    T(test_database_copy),
 	    T(test_rollback),
 	    T(test_proof),

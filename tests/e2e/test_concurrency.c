@@ -333,6 +333,9 @@ static long long check_database(const struct fixture *f, struct client *cl)
 				  "(SELECT count(*) FROM log_entries)",
 				  NULL),
 			 1);
+	/* One checkpoint per batch that appended, never more than entries. */
+	assert_true(db_count(db, "SELECT count(*) FROM checkpoints", NULL) <=
+		    acked + 1);
 	sqlite3_close(db);
 	return acked;
 }
@@ -388,6 +391,7 @@ static void test_concurrent_offices(void **state)
 	struct fixture *f = *state;
 	struct client *cl = calloc(CLIENTS, sizeof(*cl));
 	pthread_t th[CLIENTS];
+	hd_result r = {0};
 	int wstatus = 0;
 
 	static const char *const started[] = {
@@ -410,6 +414,10 @@ static void test_concurrent_offices(void **state)
 	assert_int_equal(check_database(f, cl), CLIENTS * OPS);
 	/* Each client retried its first operation once. */
 	assert_int_equal(check_batches(f), CLIENTS * (OPS + 1));
+	/* The log, its checkpoints shared by batches, verifies and replays. */
+	run_tamwild(f, &r, "check", "--state", f->state, NULL);
+	assert_non_null(strstr(r.out, "all checks passed"));
+	hd_result_free(&r);
 	free(cl);
 }
 

@@ -265,8 +265,10 @@ static void export_file(fuzz_world *w)
 	rec.body_case = TAMWIL__V1__EXPORT_RECORD__BODY_HEADER;
 	rec.header = &h;
 	export_put(f, &rec);
-	if (page->log_entries->n_entries != h.tree_size)
-		exit(1); /* the small log fits one page */
+	/* The small log fits one page; its batches of one each signed one. */
+	if (page->log_entries->n_entries != h.tree_size ||
+	    page->log_entries->n_checkpoints != h.tree_size)
+		exit(1);
 	for (size_t i = 0; i < page->log_entries->n_entries; i++) {
 		rec.body_case = TAMWIL__V1__EXPORT_RECORD__BODY_ENTRY;
 		rec.entry = page->log_entries->entries[i];

@@ -117,7 +117,7 @@ enum dispatch_status fuzz_world_dispatch(fuzz_world *w, int who, int hello,
 	if (dispatch_begin(w->srv, w->rd, &j) == DISPATCH_WRITE) {
 		/* Durable or lost, the batch's operation is answered. */
 		(void)ops_apply_batch(w->srv, batch, 1);
-		dispatch_finish(w->srv, &j);
+		dispatch_finish(w->srv, w->rd, &j);
 	}
 	dispatch_job_clear(&j);
 	*out_len = j.out_len;

@@ -65,7 +65,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Appends one entry whose operation bytes are "op <i>", in a transaction. */
+/*
+ * Appends one entry whose operation bytes are "op <i>" in a transaction
+ * of its own, which signs the checkpoint of the new size.
+ */
 static void append(server *srv, int i, uint64_t *seq)
 {
 	Tamwil__V1__SignedOperation sop = TAMWIL__V1__SIGNED_OPERATION__INIT;
@@ -84,6 +87,7 @@ static void append(server *srv, int i, uint64_t *seq)
 	out.reference = ref;
 	assert_int_equal(store_begin(srv->st), 0);
 	assert_int_equal(audit_append(srv, &sop, &out, 1700000000 + i, seq), 0);
+	assert_int_equal(audit_checkpoint(srv, 1700000000 + i), 0);
 	assert_int_equal(store_commit(srv->st), 0);
 }
 

@@ -3,7 +3,9 @@
  * ops_apply_batch(), as the writer thread does. A refused operation leaves
  * nothing while the others are durable; an idempotency key used twice in
  * one batch is a replay; two approvals of one batch cannot overshoot the
- * envelope; a commit that fails loses the whole batch and says so.
+ * envelope; a commit that fails loses the whole batch and says so. One
+ * checkpoint is signed per batch, and every receipt of the batch names
+ * it and verifies as the client checks it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 #include "seal.h"
 #include "signop.h"
 #include "store.h"
+#include "tamwil-client.h"
 
 #include "server_world.h"
 
@@ -113,8 +117,9 @@ static void expect_receipt(const server *srv,
 /*
  * Runs n signed operations as one batch, the way the daemon does: each
  * prepared on a read connection, all applied together, answers packed
- * after the commit. Returns ops_apply_batch()'s result; resp[i] are the
- * unpacked answers (the caller frees them with free_answers()).
+ * after the commit through the read connection (receipts included). Returns
+ * ops_apply_batch()'s result; resp[i] are the unpacked answers (the caller
+ * frees them with free_answers()).
  */
 static int run_batch(struct fixture *f, struct world_signed *so, size_t n,
 		     Tamwil__V1__Response **resp)
@@ -136,7 +141,7 @@ static int run_batch(struct fixture *f, struct world_signed *so, size_t n,
 	rc = ops_apply_batch(f->srv, v, n);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(
-		    ops_answer(f->srv, f->srv->st, &p[i], out, 65536, &len), 0);
+		    ops_answer(f->srv, f->rd, &p[i], out, 65536, &len), 0);
 		resp[i] = tamwil__v1__response__unpack(NULL, len, out);
 		assert_non_null(resp[i]);
 		assert_int_equal(resp[i]->request_id, i + 1);
@@ -390,6 +395,123 @@ static void test_commit_failure_loses_the_batch(void **state)
 	world_signed_free(&so[1]);
 }
 
+/* 1 when the log has a checkpoint of exactly `size` entries. */
+static int has_checkpoint(store *st, uint64_t size)
+{
+	store_checkpoint cp;
+	int rc = store_checkpoint_at(st, size, &cp);
+
+	assert_true(rc == 0 || rc == STORE_NOT_FOUND);
+	return rc == 0;
+}
+
+/*
+ * Three submissions in one batch: one checkpoint, of the size the batch
+ * leaves, and every receipt names it and passes the client's check.
+ */
+static void test_one_checkpoint_per_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct world_signed so[3];
+	Tamwil__V1__Response *resp[3];
+	uint64_t before = log_size(f->srv->st);
+	char why[256];
+	checkpoint cp;
+
+	for (int i = 0; i < 3; i++)
+		submit(f, 10 + i, &so[i]);
+	assert_int_equal(run_batch(f, so, 3, resp), 0);
+	assert_int_equal(log_size(f->rd), before + 3);
+	assert_false(has_checkpoint(f->rd, before + 1));
+	assert_false(has_checkpoint(f->rd, before + 2));
+	assert_true(has_checkpoint(f->rd, before + 3));
+	for (int i = 0; i < 3; i++) {
+		const Tamwil__V1__OperationResult *r =
+		    expect_result(f, resp[i]);
+
+		assert_int_equal(r->sequence, before + (uint64_t)i);
+		assert_int_equal(r->receipt->checkpoint->tree_size, before + 3);
+		if (tamwil_receipt_verify(f->srv->key.sign_pk, r->receipt,
+					  r->sequence, &so[i].sop, &cp, why,
+					  sizeof(why)) != 0)
+			fail_msg("receipt %d: %s", i, why);
+		assert_int_equal(cp.size, before + 3);
+	}
+	/* The client refuses a receipt for bytes it did not send. */
+	assert_int_not_equal(tamwil_receipt_verify(f->srv->key.sign_pk,
+						   resp[0]->operation->receipt,
+						   resp[0]->operation->sequence,
+						   &so[1].sop, &cp, why,
+						   sizeof(why)),
+			     0);
+	free_batch(so, resp, 3);
+}
+
+/* A batch whose operations are all refused signs no checkpoint. */
+static void test_refused_batch_signs_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct world_signed so[1];
+	Tamwil__V1__Response *resp[1];
+	uint64_t before = log_size(f->srv->st);
+	store_checkpoint latest;
+
+	create_region(&f->admin, "LAG", &so[0]); /* taken */
+	assert_int_equal(run_batch(f, so, 1, resp), 0);
+	expect_error(resp[0], TAMWIL__V1__ERROR_CODE__ERROR_ALREADY_EXISTS,
+		     "region LAG already exists");
+	assert_int_equal(log_size(f->rd), before);
+	assert_int_equal(store_checkpoint_latest(f->rd, &latest), 0);
+	assert_int_equal(latest.size, before);
+	free_batch(so, resp, 1);
+}
+
+/* Runs sql on another connection to the fixture's database. */
+static void exec_sql(const struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * The batch's checkpoint cannot be recorded: the whole batch is lost,
+ * every operation is answered unavailable, and nothing of it is kept.
+ */
+static void test_checkpoint_failure_loses_the_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct world_signed so[2];
+	Tamwil__V1__Response *resp[2];
+	static const char lost[] = "head office could not store the "
+				   "operation; nothing was applied, try again";
+	uint64_t before = log_size(f->srv->st);
+	int64_t id;
+
+	exec_sql(f, "CREATE TRIGGER no_checkpoint BEFORE INSERT ON checkpoints"
+		    " BEGIN SELECT RAISE(ABORT, 'no room'); END");
+	create_region(&f->admin, "JJJ", &so[0]);
+	create_region(&f->admin, "KKK", &so[1]);
+	assert_int_equal(run_batch(f, so, 2, resp), -1);
+	for (int i = 0; i < 2; i++)
+		expect_error(resp[i], TAMWIL__V1__ERROR_CODE__ERROR_UNAVAILABLE,
+			     lost);
+	assert_false(store_in_transaction(f->srv->st));
+	assert_int_equal(log_size(f->rd), before);
+	assert_int_equal(store_region_find(f->rd, "JJJ", &id), STORE_NOT_FOUND);
+	for (int i = 0; i < 2; i++)
+		tamwil__v1__response__free_unpacked(resp[i], NULL);
+	/* Once checkpoints can be recorded again, the retry is applied. */
+	exec_sql(f, "DROP TRIGGER no_checkpoint");
+	assert_int_equal(run_batch(f, so, 2, resp), 0);
+	assert_int_equal(expect_result(f, resp[1])->sequence, before + 1);
+	assert_true(has_checkpoint(f->rd, before + 2));
+	free_batch(so, resp, 2);
+}
+
 static int on_security(void *arg, int64_t time, const char *principal,
 		       const char *peer, const char *kind, const char *reason)
 {
@@ -439,6 +561,12 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_signature_recorded, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_one_checkpoint_per_batch,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_batch_signs_nothing,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_checkpoint_failure_loses_the_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
