@@ -1,6 +1,7 @@
 /*
  * tamwild: the head-office daemon of Tamwil, and the few local commands
- * that prepare and tend its state folder (init, pubkey, enrol, revoke).
+ * that prepare and tend its state folder (init, pubkey, enrol, revoke,
+ * check, rekey, backup, restore).
  * Messages for people go to stderr as "tamwild: ..."; the daemon logs.
  */
 #include <err.h>
@@ -18,6 +19,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "ops.h"
+#include "rekey.h"
 #include "reply.h"
 #include "role.h"
 #include "server.h"
@@ -41,6 +43,7 @@ static const char main_usage[] =
     "[--region CODE]\n"
     "       tamwild revoke --state DIR PUBFILE\n"
     "       tamwild check --state DIR\n"
+    "       tamwild rekey --state DIR\n"
     "       tamwild backup --state DIR --out FILE\n"
     "       tamwild restore --state DIR --from FILE\n"
     "\n"
@@ -55,6 +58,7 @@ static const char main_usage[] =
     "--admin-name 'Amina Benali'\n"
     "  tamwild pubkey --state /var/lib/tamwil > server.pub\n"
     "  tamwild --state /var/lib/tamwil --listen 0.0.0.0:7405\n"
+    "  tamwild rekey --state /var/lib/tamwil\n"
     "  tamwild backup --state /var/lib/tamwil --out "
     "/srv/backup/tamwil-$(date +%F).db\n"
     "  tamwild restore --state /var/lib/tamwil --from "
@@ -282,6 +286,25 @@ static int main_check(const char *dir)
 	return rc == 0 ? 0 : 1;
 }
 
+/* Rotates the at-rest keys; exit status 0 when done, 1 when not. */
+static int main_rekey(const char *dir)
+{
+	char path[4096];
+	server *srv;
+	int rc;
+
+	if (dir == NULL)
+		errx(2, "rekey needs --state DIR");
+	if (state_path(path, sizeof(path), dir, STATE_DB) != 0 ||
+	    access(path, F_OK) != 0)
+		errx(1, "%s is not a Tamwil state folder: it has no %s", dir,
+		     STATE_DB);
+	srv = main_load(dir);
+	rc = rekey_run(srv, dir, stdout);
+	main_unload(srv);
+	return rc == 0 ? 0 : 1;
+}
+
 /* What the settings are made of: the file named, and the flags given. */
 struct main_sources {
 	const char *config_file; /* NULL: DIR/tamwild.conf if it exists */
@@ -360,15 +383,19 @@ static int main_serve(const config *cfg, struct main_sources *src)
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		errx(1, "out of memory");
-	if (server_open(srv, cfg) != 0)
-		goto out;
-	srv->reload = main_reload;
-	srv->reload_arg = src;
-	/* Held until exit: a restore must not swap the database under us. */
+	/*
+	 * Held until exit: a restore must not swap the database under us.
+	 * Taken before the keys are read, so that a rotation that finds no
+	 * daemon has written its new key before any daemon reads them.
+	 */
 	if (state_lock(cfg->state_dir, &lock, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out;
 	}
+	if (server_open(srv, cfg) != 0 || server_hold_lock(srv, lock) != 0)
+		goto out;
+	srv->reload = main_reload;
+	srv->reload_arg = src;
 	log_info("tamwild %s serving %s (max %d connections)", TAMWIL_VERSION,
 		 cfg->state_dir, cfg->max_connections);
 	rc = server_run(srv) == 0 ? 0 : 1;
@@ -497,6 +524,8 @@ int main(int argc, char **argv)
 		return main_revoke(state, arg);
 	if (strcmp(cmd, "check") == 0 && arg == NULL)
 		return main_check(state);
+	if (strcmp(cmd, "rekey") == 0 && arg == NULL)
+		return main_rekey(state);
 	if (strcmp(cmd, "backup") == 0 && arg == NULL) {
 		if (state == NULL || out == NULL)
 			errx(2, "backup needs --state DIR --out FILE");

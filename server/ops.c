@@ -397,8 +397,10 @@ static int ops_check_identity(ops_ctx *c, const Tamwil__V1__Identity *id,
 }
 
 /*
- * Finds the beneficiary by the blind index of the national ID, or adds it
- * with its identity sealed at rest. 0 with *id, or -1 refused.
+ * Finds the beneficiary by the blind index of the national ID under every
+ * at-rest key version held, newest first (during a rotation a row may be
+ * under the old version or the new one), or adds it sealed under the
+ * newest. 0 with *id, or -1 refused.
  */
 static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
 			   int64_t region_id, int64_t *id)
@@ -406,26 +408,37 @@ static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
 	uint8_t index[SEAL_INDEX_LEN], plain[OPS_SEALED_MAX];
 	uint8_t sealed[OPS_SEALED_MAX + SEAL_REST_OVERHEAD];
 	size_t len = tamwil__v1__identity__get_packed_size(ident);
+	unsigned newest = seal_ring_count(&c->srv->seal) - 1;
+	const seal_keys *k = seal_ring_get(&c->srv->seal, newest);
 	int rc;
 
-	if (seal_index(&c->srv->seal, ident->national_id, index) != 0)
-		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
-				    "the national ID must be letters and "
-				    "digits (spaces and '-' are ignored)");
-	rc = store_beneficiary_find(c->st, index, id);
-	if (rc != STORE_NOT_FOUND)
-		return rc == 0 ? 0 : ops_internal(c, "find the beneficiary");
+	for (unsigned v = newest + 1; v-- > 0;) {
+		if (seal_index(seal_ring_get(&c->srv->seal, v),
+			       ident->national_id, index) != 0)
+			return reply_refuse(c->ref, E(INVALID_ARGUMENT),
+					    "the national ID must be letters "
+					    "and digits (spaces and '-' are "
+					    "ignored)");
+		rc = store_beneficiary_find(c->st, index, id);
+		if (rc != STORE_NOT_FOUND)
+			return rc == 0
+				   ? 0
+				   : ops_internal(c, "find the beneficiary");
+	}
 	if (len > sizeof(plain))
 		return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 				    "the identity is too long");
+	if (seal_index(k, ident->national_id, index) != 0)
+		return ops_internal(c, "index the national ID");
 	tamwil__v1__identity__pack(ident, plain);
-	rc = seal_rest(&c->srv->seal, plain, len, index, sizeof(index), sealed);
+	rc = seal_rest(k, plain, len, index, sizeof(index), sealed);
 	sodium_memzero(plain, sizeof(plain));
 	if (rc != 0)
 		return reply_refuse(c->ref, E(INTERNAL),
 				    "the identity could not be sealed");
 	if (store_beneficiary_add(c->st, index, sealed,
-				  len + SEAL_REST_OVERHEAD, region_id, id) != 0)
+				  len + SEAL_REST_OVERHEAD, newest, region_id,
+				  id) != 0)
 		return ops_internal(c, "record the beneficiary");
 	return 0;
 }
