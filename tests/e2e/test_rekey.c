@@ -6,7 +6,8 @@
  * under the old version, the rows no longer open under the old keys, and
  * `tamwild check` passes. A rotation stopped half-way (a row it cannot
  * open) and one killed while it waits for the database both carry on to
- * completion when run again. The command's refusals close the test.
+ * completion when run again. The command's refusals follow, and a backup
+ * taken after the first rotation restores after the last.
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder.
  */
@@ -168,23 +169,32 @@ static int read_name(tamwil_client *c, const char *ref, char *name, size_t cap,
 	return TAMWIL_OK;
 }
 
-/* Every filled beneficiary's name reads back as it was given. */
-static void assert_names(struct world *w)
+/*
+ * The n applications refs read back with the names given to beneficiaries
+ * first, first + 1, ...
+ */
+static void assert_names_of(struct world *w, char (*refs)[32], int n, int first)
 {
 	tamwil_client *c = world_client(w, &w->admin);
 	char name[128], want[64];
 	tamwil_error err;
 
-	for (int i = 0; i < FILLED; i++) {
-		if (read_name(c, w->refs[i], name, sizeof(name), &err) !=
+	for (int i = 0; i < n; i++) {
+		if (read_name(c, refs[i], name, sizeof(name), &err) !=
 		    TAMWIL_OK)
-			H_FAIL("%s: %s", w->refs[i], err.message);
-		expected_name(i, want, sizeof(want));
+			H_FAIL("%s: %s", refs[i], err.message);
+		expected_name(first + i, want, sizeof(want));
 		if (strcmp(name, want) != 0)
-			H_FAIL("%s reads as '%s', not '%s'", w->refs[i], name,
+			H_FAIL("%s reads as '%s', not '%s'", refs[i], name,
 			       want);
 	}
 	tamwil_client_close(c);
+}
+
+/* Every filled beneficiary's name reads back as it was given. */
+static void assert_names(struct world *w)
+{
+	assert_names_of(w, w->refs, FILLED, 0);
 }
 
 /* The admin reads every name over and over until told to stop. */
@@ -216,8 +226,8 @@ static void *reader_main(void *arg)
 }
 
 /*
- * The coordinator submits new beneficiaries and, every fifth time, one
- * already filled, which must be refused as a duplicate.
+ * The coordinator submits, in turn, a new beneficiary and one already
+ * filled, which must be refused as a duplicate.
  */
 static void *writer_main(void *arg)
 {
@@ -229,13 +239,14 @@ static void *writer_main(void *arg)
 	for (int k = 0; !l->stop && l->written < WRITES_MAX; k++) {
 		int st;
 
-		if (k % 5 == 4) {
+		if (k % 2 == 1) {
 			snprintf(nid, sizeof(nid), "KF%05d", k % FILLED);
 			st = submit(c, nid, k % FILLED, ref, &err);
 			if (st == TAMWIL_ERR_REFUSED &&
 			    err.code ==
 				TAMWIL__V1__ERROR_CODE__ERROR_DUPLICATE_APPLICATION) {
-				l->duplicates_refused++;
+				__atomic_add_fetch(&l->duplicates_refused, 1,
+						   __ATOMIC_RELAXED);
 				continue;
 			}
 			snprintf(l->writer_failure, sizeof(l->writer_failure),
@@ -496,8 +507,10 @@ static void rotate_under_load(struct world *w, struct row *before)
 	assert_int_equal(pthread_create(&reader, NULL, reader_main, l), 0);
 	assert_int_equal(pthread_create(&writer, NULL, writer_main, l), 0);
 	/* Both at work before the rotation starts. */
-	while (__atomic_load_n(&l->answered, __ATOMIC_RELAXED) < 20 &&
-	       l->reader_failure[0] == '\0')
+	while (
+	    (__atomic_load_n(&l->answered, __ATOMIC_RELAXED) < 20 ||
+	     __atomic_load_n(&l->duplicates_refused, __ATOMIC_RELAXED) < 1) &&
+	    l->reader_failure[0] == '\0' && l->writer_failure[0] == '\0')
 		h_sleep_ms(10);
 	answered_before = __atomic_load_n(&l->answered, __ATOMIC_RELAXED);
 	rekey_ok(w);
@@ -520,6 +533,8 @@ static void rotate_under_load(struct world *w, struct row *before)
 	assert_true(l->written > 0);
 	assert_true(l->duplicates_refused > 0);
 
+	/* What was written beside the rotation reads back too. */
+	assert_names_of(w, l->written_refs, l->written, FILLED);
 	/* Nothing under the old version; no row was added twice. */
 	assert_int_equal(db_int(db, "SELECT count(*) FROM beneficiaries"
 				    " WHERE key_version <> 1"),
@@ -646,6 +661,8 @@ static void test_rekey(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	struct row *before = calloc(FILLED, sizeof(*before));
+	char backup[H_PATH_MAX + 16], rest[H_PATH_MAX + 16];
+	char aside[H_PATH_MAX + 32];
 	int ws;
 
 	(void)state;
@@ -654,6 +671,11 @@ static void test_rekey(void **state)
 	world_make(w);
 	rotate_under_load(w, before);
 	assert_names(w);
+	/* A backup whose rows are under version 1. */
+	snprintf(backup, sizeof(backup), "%s/before.db", w->home.dir);
+	MUST(w, h_tamwild_path(), "backup", "--state", w->h.state, "--out",
+	     backup);
+	out_has(w, "rest.keys");
 	rotate_interrupted(w);
 	assert_names(w);
 
@@ -671,6 +693,26 @@ static void test_rekey(void **state)
 		H_FAIL("tamwild did not start again");
 	assert_names(w);
 	assert_duplicate_refused(w, "KF00007", 7);
+
+	/* The backup restores after three rotations: version 1 was kept. */
+	assert_int_equal(h_daemon_stop(&w->d, 10000, &ws), 0);
+	MUST(w, h_tamwild_path(), "restore", "--state", w->h.state, "--from",
+	     backup);
+	MUST(w, h_tamwild_path(), "check", "--state", w->h.state);
+	out_has(w, "all checks passed");
+	out_has(w, "open under their at-rest keys (version 1: ");
+	/* Without the version its rows need, the state is refused. */
+	snprintf(rest, sizeof(rest), "%s/rest.keys", w->h.state);
+	snprintf(aside, sizeof(aside), "%s/rest.keys.aside", w->home.dir);
+	assert_int_equal(rename(rest, aside), 0);
+	assert_int_equal(run(w, h_tamwild_path(), "check", "--state",
+			     w->h.state, (char *)NULL),
+			 1);
+	assert_non_null(strstr(w->r.err, "at-rest key version 1, which"));
+	assert_int_equal(rename(aside, rest), 0);
+	if (h_daemon_start(&w->d, w->h.state, w->h.log, NULL, w->home.env) != 0)
+		H_FAIL("tamwild did not start on the restored state");
+	assert_names(w);
 
 	h_daemon_kill(&w->d);
 	hd_home_remove(&w->home);
