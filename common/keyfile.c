@@ -1149,6 +1149,7 @@ out:
 
 #define REST_SECTION	"tamwil-rest-keys"
 #define REST_KEY_PREFIX "key-"
+#define REST_RETIRED	"retired"
 /* Room for the file's text: banner, section, version, 63 key lines. */
 #define REST_TEXT_CAP 8192
 
@@ -1184,8 +1185,11 @@ static int rest_on_key(void *user, const char *section, const char *name,
 	if (strncmp(name, REST_KEY_PREFIX, sizeof REST_KEY_PREFIX - 1) != 0 ||
 	    parse_number(name + sizeof REST_KEY_PREFIX - 1, 1, KEYFILE_REST_MAX,
 			 &n) != 0 ||
-	    doc->seen[n - 1] ||
-	    b64_decode(doc->r->key[n - 1], KEYFILE_KEYLEN, value) != 0)
+	    doc->seen[n - 1])
+		goto bad;
+	if (strcmp(value, REST_RETIRED) == 0)
+		doc->r->retired[n - 1] = 1;
+	else if (b64_decode(doc->r->key[n - 1], KEYFILE_KEYLEN, value) != 0)
 		goto bad;
 	doc->seen[n - 1] = 1;
 	return 1;
@@ -1227,7 +1231,7 @@ int keyfile_read_rest(const char *path, keyfile_rest *r)
 	for (; ret == 0 && i < KEYFILE_REST_MAX; i++)
 		if (doc.seen[i])
 			ret = KEYFILE_ERR_FORMAT;
-	if (ret == 0 && r->count == 0)
+	if (ret == 0 && (r->count == 0 || r->retired[r->count - 1]))
 		ret = KEYFILE_ERR_FORMAT;
 	saved_errno = errno;
 	sodium_free(text);
@@ -1263,7 +1267,8 @@ static int rest_format(const keyfile_rest *r, char *buf, size_t cap)
 	struct textbuf t;
 	unsigned i;
 
-	if (r->count == 0 || r->count > KEYFILE_REST_MAX)
+	if (r->count == 0 || r->count > KEYFILE_REST_MAX ||
+	    r->retired[r->count - 1])
 		return -1;
 	text_init(&t, buf, cap);
 	text_add(&t, banner);
@@ -1271,6 +1276,10 @@ static int rest_format(const keyfile_rest *r, char *buf, size_t cap)
 	text_kv(&t, "version", FORMAT_VERSION);
 	for (i = 0; i < r->count; i++) {
 		snprintf(name, sizeof name, REST_KEY_PREFIX "%u", i + 1);
+		if (r->retired[i]) {
+			text_kv(&t, name, REST_RETIRED);
+			continue;
+		}
 		if (b64_encode(b64, sizeof b64, r->key[i], KEYFILE_KEYLEN) != 0)
 			return -1;
 		text_kv(&t, name, b64);

@@ -114,7 +114,8 @@ unsigned seal_ring_count(const seal_ring *ring)
 
 const seal_keys *seal_ring_get(const seal_ring *ring, unsigned version)
 {
-	if (ring == NULL || version >= seal_ring_count(ring))
+	if (ring == NULL || version >= seal_ring_count(ring) ||
+	    ring->retired[version])
 		return NULL;
 	return &ring->v[version];
 }
@@ -123,12 +124,16 @@ int seal_ring_add(seal_ring *ring, const seal_keys *k)
 {
 	unsigned n;
 
-	if (ring == NULL || k == NULL)
+	if (ring == NULL)
 		return -1;
 	n = __atomic_load_n(&ring->count, __ATOMIC_RELAXED);
 	if (n >= SEAL_VERSIONS_MAX)
 		return -1;
-	memcpy(&ring->v[n], k, sizeof *k);
+	if (k != NULL)
+		memcpy(&ring->v[n], k, sizeof *k);
+	else
+		sodium_memzero(&ring->v[n], sizeof ring->v[n]);
+	ring->retired[n] = k == NULL;
 	__atomic_store_n(&ring->count, n + 1, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -82,6 +82,7 @@ int seal_derive_version(seal_keys *k, const uint8_t *master);
 #define SEAL_VERSIONS_MAX 64
 typedef struct seal_ring {
 	seal_keys v[SEAL_VERSIONS_MAX];
+	unsigned char retired[SEAL_VERSIONS_MAX]; /* no keys in that slot */
 	unsigned count; /* read and written through __atomic builtins */
 } seal_ring;
 
@@ -90,13 +91,14 @@ unsigned seal_ring_count(const seal_ring *ring);
 
 /*
  * The keys of version, or NULL when ring does not hold it (a row sealed
- * under a version this process has not loaded).
+ * under a version this process has not loaded, or one retired).
  */
 const seal_keys *seal_ring_get(const seal_ring *ring, unsigned version);
 
 /*
- * Publishes k as the next version (the one numbered seal_ring_count()).
- * One writer at a time. 0, or -1 when the ring is full.
+ * Publishes k as the next version (the one numbered seal_ring_count()),
+ * or, with k NULL, that version's place as retired: counted, without
+ * keys. One writer at a time. 0, or -1 when the ring is full.
  */
 int seal_ring_add(seal_ring *ring, const seal_keys *k);
 

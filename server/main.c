@@ -5,6 +5,7 @@
  * Messages for people go to stderr as "tamwild: ..."; the daemon logs.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ static const char main_usage[] =
     "[--region CODE]\n"
     "       tamwild revoke --state DIR PUBFILE\n"
     "       tamwild check --state DIR\n"
-    "       tamwild rekey --state DIR\n"
+    "       tamwild rekey --state DIR [--retire VERSION]\n"
     "       tamwild backup --state DIR --out FILE\n"
     "       tamwild restore --state DIR --from FILE\n"
     "\n"
@@ -286,21 +287,36 @@ static int main_check(const char *dir)
 	return rc == 0 ? 0 : 1;
 }
 
-/* Rotates the at-rest keys; exit status 0 when done, 1 when not. */
-static int main_rekey(const char *dir)
+/*
+ * Rotates the at-rest keys, or retires version retire (NULL: rotate);
+ * exit status 0 when done, 1 when not.
+ */
+static int main_rekey(const char *dir, const char *retire)
 {
-	char path[4096];
+	char path[4096], *end = NULL;
+	unsigned long version = 0;
 	server *srv;
 	int rc;
 
 	if (dir == NULL)
 		errx(2, "rekey needs --state DIR");
+	if (retire != NULL) {
+		errno = 0;
+		version = strtoul(retire, &end, 10);
+		if (retire[0] < '0' || retire[0] > '9' || *end != '\0' ||
+		    errno != 0 || version >= SEAL_VERSIONS_MAX)
+			errx(2,
+			     "--retire: '%s' is not an at-rest key version "
+			     "(0 to %d)",
+			     retire, SEAL_VERSIONS_MAX - 1);
+	}
 	if (state_path(path, sizeof(path), dir, STATE_DB) != 0 ||
 	    access(path, F_OK) != 0)
 		errx(1, "%s is not a Tamwil state folder: it has no %s", dir,
 		     STATE_DB);
 	srv = main_load(dir);
-	rc = rekey_run(srv, dir, stdout);
+	rc = retire != NULL ? rekey_retire(srv, dir, (unsigned)version, stdout)
+			    : rekey_run(srv, dir, stdout);
 	main_unload(srv);
 	return rc == 0 ? 0 : 1;
 }
@@ -431,6 +447,7 @@ int main(int argc, char **argv)
 	    {"region", required_argument, NULL, 'R'},
 	    {"out", required_argument, NULL, 'o'},
 	    {"from", required_argument, NULL, 'f'},
+	    {"retire", required_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0}};
@@ -438,7 +455,7 @@ int main(int argc, char **argv)
 	const char *state = NULL, *config_file = NULL, *admin = NULL;
 	const char *admin_name = NULL, *name = NULL, *role = NULL;
 	const char *region = NULL, *cmd = NULL, *arg = NULL;
-	const char *out = NULL, *from = NULL;
+	const char *out = NULL, *from = NULL, *retire = NULL;
 	config cfg;
 	int ch, nflags = 0, idx;
 
@@ -491,6 +508,9 @@ int main(int argc, char **argv)
 		case 'f':
 			from = optarg;
 			break;
+		case 'X':
+			retire = optarg;
+			break;
 		case 'h':
 			main_usage_exit(0);
 			break;
@@ -525,7 +545,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "check") == 0 && arg == NULL)
 		return main_check(state);
 	if (strcmp(cmd, "rekey") == 0 && arg == NULL)
-		return main_rekey(state);
+		return main_rekey(state, retire);
 	if (strcmp(cmd, "backup") == 0 && arg == NULL) {
 		if (state == NULL || out == NULL)
 			errx(2, "backup needs --state DIR --out FILE");

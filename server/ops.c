@@ -398,9 +398,9 @@ static int ops_check_identity(ops_ctx *c, const Tamwil__V1__Identity *id,
 
 /*
  * Finds the beneficiary by the blind index of the national ID under every
- * at-rest key version held, newest first (during a rotation a row may be
- * under the old version or the new one), or adds it sealed under the
- * newest. 0 with *id, or -1 refused.
+ * at-rest key version held but the retired ones, newest first (during a
+ * rotation a row may be under the old version or the new one), or adds it
+ * sealed under the newest. 0 with *id, or -1 refused.
  */
 static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
 			   int64_t region_id, int64_t *id)
@@ -413,8 +413,12 @@ static int ops_beneficiary(ops_ctx *c, const Tamwil__V1__Identity *ident,
 	int rc;
 
 	for (unsigned v = newest + 1; v-- > 0;) {
-		if (seal_index(seal_ring_get(&c->srv->seal, v),
-			       ident->national_id, index) != 0)
+		const seal_keys *kv = seal_ring_get(&c->srv->seal, v);
+
+		/* A retired version has no row left to find. */
+		if (kv == NULL)
+			continue;
+		if (seal_index(kv, ident->national_id, index) != 0)
 			return reply_refuse(c->ref, E(INVALID_ARGUMENT),
 					    "the national ID must be letters "
 					    "and digits (spaces and '-' are "

@@ -443,3 +443,94 @@ out:
 	close(lock);
 	return rc;
 }
+
+/*
+ * Checks that version may be retired from srv's keys: not 0, not the
+ * newest, one there is, and no identity under it. 0, or 1 after saying
+ * why not.
+ */
+static int rekey_retirable(server *srv, unsigned version, FILE *out)
+{
+	unsigned newest = seal_ring_count(&srv->seal) - 1;
+	uint64_t counts[SEAL_VERSIONS_MAX];
+	long max;
+
+	if (version == 0) {
+		fprintf(out, "version 0 is derived from the data key and "
+			     "cannot be retired\n");
+		return 1;
+	}
+	if (version > newest) {
+		fprintf(out,
+			"there is no at-rest key version %u (the newest is "
+			"%u)\n",
+			version, newest);
+		return 1;
+	}
+	if (version == newest) {
+		fprintf(out,
+			"version %u is the newest: run tamwild rekey first, "
+			"then retire it\n",
+			version);
+		return 1;
+	}
+	if (store_key_versions(srv->st, counts, SEAL_VERSIONS_MAX, &max) != 0) {
+		fprintf(out, "%s\n", store_errmsg(srv->st));
+		return 1;
+	}
+	if (counts[version] > 0) {
+		fprintf(out,
+			"%llu identities are still sealed under version %u: "
+			"run tamwild rekey first\n",
+			(unsigned long long)counts[version], version);
+		return 1;
+	}
+	return 0;
+}
+
+int rekey_retire(server *srv, const char *dir, unsigned version, FILE *out)
+{
+	char path[4096], err[STATE_ERR_MAX];
+	keyfile_rest *r = NULL;
+	int lock, rc = 1, e;
+
+	if (state_lock_rekey(dir, &lock, err, sizeof(err)) != 0) {
+		fprintf(out, "%s\n", err);
+		return 1;
+	}
+	if (rekey_retirable(srv, version, out) != 0)
+		goto out;
+	r = sodium_malloc(sizeof(*r));
+	if (r == NULL || state_path(path, sizeof(path), dir, STATE_REST_KEYS)) {
+		fprintf(out, "out of memory, or state folder path too long\n");
+		goto out;
+	}
+	e = keyfile_read_rest(path, r);
+	if (e != 0 || r->count + 1 != seal_ring_count(&srv->seal)) {
+		fprintf(out, "%s: %s\n", path,
+			e != 0 ? keyfile_strerror(e)
+			       : "changed while it was read; run again");
+		goto out;
+	}
+	if (r->retired[version - 1]) {
+		fprintf(out, "version %u is retired already\n", version);
+		goto out;
+	}
+	sodium_memzero(r->key[version - 1], sizeof(r->key[version - 1]));
+	r->retired[version - 1] = 1;
+	e = keyfile_write_rest(path, r);
+	if (e != 0) {
+		fprintf(out, "%s: %s\n", path, keyfile_strerror(e));
+		goto out;
+	}
+	fprintf(out,
+		"rekey: at-rest key version %u retired from %s; a backup with "
+		"identities under it no longer restores\n",
+		version, path);
+	rc = 0;
+out:
+	if (r != NULL)
+		sodium_free(r);
+	close(lock);
+	return rc;
+}

@@ -40,4 +40,12 @@ int rekey_open_identity(const seal_ring *ring, const store_sealed *b,
  */
 int rekey_run(server *srv, const char *dir, FILE *out);
 
+/*
+ * Retires at-rest key version from dir's rest.keys (its key erased, its
+ * number kept), once no identity is sealed under it: not version 0 (from
+ * the data key) nor the newest. A daemon that holds it keeps it until it
+ * restarts. Writes what it did, or why not, to out. Returns 0 or 1.
+ */
+int rekey_retire(server *srv, const char *dir, unsigned version, FILE *out);
+
 #endif

@@ -256,21 +256,25 @@ static int server_open_store(server *srv)
 /*
  * Refuses a database with identities sealed under an at-rest key version
  * the state folder's keys do not give (a database restored without the
- * rest.keys it needs). 0 or -1.
+ * rest.keys it needs, or after its version was retired). 0 or -1.
  */
 static int server_check_versions(server *srv)
 {
-	uint64_t unused;
+	uint64_t counts[SEAL_VERSIONS_MAX];
 	long max;
 
-	if (store_key_versions(srv->st, &unused, 0, &max) != 0) {
+	if (store_key_versions(srv->st, counts, SEAL_VERSIONS_MAX, &max) != 0) {
 		log_error("%s", store_errmsg(srv->st));
 		return -1;
 	}
-	if (max >= (long)seal_ring_count(&srv->seal)) {
+	for (long v = 0; v <= max; v++) {
+		if (v < SEAL_VERSIONS_MAX && counts[v] == 0)
+			continue;
+		if (seal_ring_get(&srv->seal, (unsigned)v) != NULL)
+			continue;
 		log_error("the database holds identities sealed under at-rest "
 			  "key version %ld, which %s/%s does not hold",
-			  max, srv->cfg.state_dir, STATE_REST_KEYS);
+			  v, srv->cfg.state_dir, STATE_REST_KEYS);
 		return -1;
 	}
 	return 0;

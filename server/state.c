@@ -267,10 +267,15 @@ int state_read_versions(const char *dir, long *pid, unsigned *versions,
 	return 0;
 }
 
-/* Derives rest key version v (1 or later) from r and adds it to ring. */
+/*
+ * Derives rest key version v (1 or later) from r and adds it to ring, or
+ * adds its place alone when r says it is retired.
+ */
 static int state_add_version(seal_ring *ring, const keyfile_rest *r, unsigned v,
 			     seal_keys *k)
 {
+	if (r->retired[v - 1])
+		return seal_ring_add(ring, NULL);
 	if (seal_derive_version(k, r->key[v - 1]) != 0 ||
 	    seal_ring_add(ring, k) != 0)
 		return -1;
@@ -316,8 +321,15 @@ int state_load_rest(const char *dir, const uint8_t *data_sk, seal_ring *ring,
 			 path, r->count, held - 1);
 		goto out;
 	}
+	/*
+	 * A version retired since it was loaded stays in memory until the
+	 * process ends: a reader may hold its keys at this very moment.
+	 */
 	for (unsigned v = 1; v < held; v++) {
-		if (seal_derive_version(k, r->key[v - 1]) != 0 ||
+		if (r->retired[v - 1])
+			continue;
+		if (seal_ring_get(ring, v) == NULL ||
+		    seal_derive_version(k, r->key[v - 1]) != 0 ||
 		    sodium_memcmp(k, seal_ring_get(ring, v), sizeof(*k)) != 0) {
 			snprintf(err, err_len,
 				 "%s: version %u is not the key in use", path,

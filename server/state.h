@@ -45,8 +45,10 @@ int state_load_keys(const char *dir, keyfile_secret *key, keyfile_public *pub,
  * (none when it does not exist), so a daemon that reads the file again
  * after a rotation adds the new version. Versions already held are kept
  * as they are; a file holding fewer versions than ring, or one that does
- * not derive the same keys for them, is refused. Returns 0, or -1 with a
- * sentence in err (ring unchanged but for versions fully added).
+ * not derive the same keys for them (or gives back a retired one's key),
+ * is refused; a version the file retires is kept while the process runs.
+ * Returns 0, or -1 with a sentence in err (ring unchanged but for versions
+ * fully added).
  */
 int state_load_rest(const char *dir, const uint8_t *data_sk, seal_ring *ring,
 		    char *err, size_t err_len);

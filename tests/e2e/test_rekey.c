@@ -6,8 +6,9 @@
  * under the old version, the rows no longer open under the old keys, and
  * `tamwild check` passes. A rotation stopped half-way (a row it cannot
  * open) and one killed while it waits for the database both carry on to
- * completion when run again. The command's refusals follow, and a backup
- * taken after the first rotation restores after the last.
+ * completion when run again. The command's refusals follow, a backup
+ * taken after the first rotation restores after the last, and a version
+ * no row uses is retired.
  *
  * TAMWIL_E2E_KEEP=1 keeps the temporary folder.
  */
@@ -713,6 +714,24 @@ static void test_rekey(void **state)
 	if (h_daemon_start(&w->d, w->h.state, w->h.log, NULL, w->home.env) != 0)
 		H_FAIL("tamwild did not start on the restored state");
 	assert_names(w);
+
+	/* A version no row uses is retired; one still used is not. */
+	assert_int_equal(run(w, h_tamwild_path(), "rekey", "--state",
+			     w->h.state, "--retire", "1", (char *)NULL),
+			 1);
+	out_has(w, "still sealed under version 1");
+	assert_int_equal(run(w, h_tamwild_path(), "rekey", "--state",
+			     w->h.state, "--retire", "one", (char *)NULL),
+			 2);
+	assert_non_null(strstr(w->r.err, "is not an at-rest key version"));
+	MUST(w, h_tamwild_path(), "rekey", "--state", w->h.state, "--retire",
+	     "2");
+	out_has(w, "at-rest key version 2 retired");
+	assert_int_equal(h_daemon_stop(&w->d, 10000, &ws), 0);
+	if (h_daemon_start(&w->d, w->h.state, w->h.log, NULL, w->home.env) != 0)
+		H_FAIL("tamwild did not start with version 2 retired");
+	assert_names(w);
+	assert_duplicate_refused(w, "KF00011", 11);
 
 	h_daemon_kill(&w->d);
 	hd_home_remove(&w->home);

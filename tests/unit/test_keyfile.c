@@ -1005,6 +1005,21 @@ static void test_rest_round_trip(void **state)
 	assert_non_null(strstr(text, "[tamwil-rest-keys]\nversion = 1\n"));
 	assert_non_null(strstr(text, "\nkey-1 = "));
 	assert_non_null(strstr(text, "\nkey-2 = "));
+	/* A version retired: its number kept, its key gone from the file. */
+	r.retired[0] = 1;
+	memset(r.key[0], 0, KEYFILE_KEYLEN);
+	assert_int_equal(keyfile_write_rest(path, &r), 0);
+	read_text(path, text, sizeof text);
+	assert_non_null(strstr(text, "\nkey-1 = retired\n"));
+	assert_int_equal(keyfile_read_rest(path, &back), 0);
+	assert_int_equal(back.count, 2);
+	assert_int_equal(back.retired[0], 1);
+	assert_int_equal(back.retired[1], 0);
+	assert_memory_equal(&back, &r, sizeof r);
+	/* Never the newest. */
+	r.retired[1] = 1;
+	assert_int_equal(keyfile_write_rest(path, &r), KEYFILE_ERR_FORMAT);
+	r.retired[1] = 0;
 	/* Filled to the last version, and no further. */
 	while (r.count < KEYFILE_REST_MAX)
 		assert_int_equal(keyfile_rest_add(&r), 0);
@@ -1068,6 +1083,9 @@ static void test_rest_corrupt(void **state)
 	    "[tamwil-rest-keys]\nversion = 1\nkey-64 = @\n",
 	    "[tamwil-rest-keys]\nversion = 1\nkey-x = @\n",
 	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = AAAA\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = retired\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\nkey-2 = retired\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = Retired\n",
 	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @=\n",
 	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\nsecret = x\n",
 	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\n[more]\nkey-2 = @\n",

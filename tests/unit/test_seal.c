@@ -408,6 +408,16 @@ static void test_ring(void **state)
 	assert_memory_equal(seal_ring_get(ring, 0), &k, sizeof k);
 	assert_int_equal(seal_ring_add(NULL, &k), -1);
 	assert_int_equal(seal_ring_add(ring, NULL), -1);
+	/* A retired place: counted, and no keys to be had from it. */
+	memset(ring, 0, sizeof *ring);
+	memset(&k, 0x33, sizeof k);
+	assert_int_equal(seal_ring_add(ring, &k), 0);
+	assert_int_equal(seal_ring_add(ring, NULL), 0);
+	assert_int_equal(seal_ring_add(ring, &k), 0);
+	assert_int_equal(seal_ring_count(ring), 3);
+	assert_non_null(seal_ring_get(ring, 0));
+	assert_null(seal_ring_get(ring, 1));
+	assert_memory_equal(seal_ring_get(ring, 2), &k, sizeof k);
 	free(ring);
 }
 

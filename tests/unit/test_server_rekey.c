@@ -483,6 +483,154 @@ static void test_rekey_alone(void **state)
 	free(before);
 }
 
+/* retire() on the fixture's folder; its report into f->report. */
+static int retire(struct fixture *f, unsigned version)
+{
+	FILE *out = fmemopen(f->report, sizeof(f->report), "w");
+	int rc;
+
+	assert_non_null(out);
+	rc = rekey_retire(f->srv, f->dir, version, out);
+	fclose(out);
+	return rc;
+}
+
+/* Seals row id anew under version to, as an older rotation would have. */
+static void reseal_under(struct fixture *f, int64_t id, unsigned to)
+{
+	const seal_keys *k = seal_ring_get(&f->srv->seal, to);
+	uint8_t plain[REKEY_SEALED_MAX], index[SEAL_INDEX_LEN];
+	uint8_t sealed[sizeof(((struct row *)0)->sealed)];
+	Tamwil__V1__Identity *ident;
+	struct row now;
+	store_sealed b;
+	char err[256];
+
+	read_row(f, id, &now);
+	b = (store_sealed){now.id, now.version, {0}, now.sealed, now.len};
+	memcpy(b.blind_index, now.index, SEAL_INDEX_LEN);
+	assert_int_equal(rekey_open_identity(&f->srv->seal, &b, plain, &ident,
+					     err, sizeof(err)),
+			 0);
+	assert_int_equal(seal_index(k, ident->national_id, index), 0);
+	assert_int_equal(seal_rest(k, plain, now.len - SEAL_REST_OVERHEAD,
+				   index, sizeof(index), sealed),
+			 0);
+	tamwil__v1__identity__free_unpacked(ident, NULL);
+	assert_int_equal(store_beneficiary_reseal(f->srv->st, id, now.version,
+						  index, sealed, now.len, to),
+			 0);
+}
+
+static void test_retire(void **state)
+{
+	struct fixture *f = *state;
+	keyfile_rest *r = calloc(1, sizeof(*r));
+	char err[STATE_ERR_MAX];
+
+	assert_non_null(r);
+	fill(f);
+	assert_int_equal(rekey(f), 0);
+	assert_int_equal(retire(f, 0), 1);
+	report_has(f, "version 0 is derived from the data key");
+	assert_int_equal(retire(f, 1), 1);
+	report_has(f, "version 1 is the newest");
+	assert_int_equal(retire(f, 7), 1);
+	report_has(f, "there is no at-rest key version 7 (the newest is 1)");
+	assert_int_equal(rekey(f), 0);
+	/* A row left under version 1: it may not be retired yet. */
+	reseal_under(f, 9, 1);
+	assert_int_equal(retire(f, 1), 1);
+	report_has(f, "1 identities are still sealed under version 1: run "
+		      "tamwild rekey first");
+	assert_int_equal(keyfile_read_rest(f->rest, r), 0);
+	assert_int_equal(r->retired[0], 0);
+	assert_int_equal(rekey(f), 0);
+	report_has(f, "carrying on to version 2");
+	assert_int_equal(retire(f, 1), 0);
+	report_has(f, "at-rest key version 1 retired from");
+	assert_int_equal(retire(f, 1), 1);
+	report_has(f, "version 1 is retired already");
+	assert_int_equal(keyfile_read_rest(f->rest, r), 0);
+	assert_int_equal(r->count, 2);
+	assert_int_equal(r->retired[0], 1);
+	assert_true(sodium_is_zero(r->key[0], KEYFILE_KEYLEN));
+	assert_int_equal(r->retired[1], 0);
+
+	/* Loaded afresh: version 1 holds no key, the others do. */
+	memset(&f->srv->seal, 0, sizeof(f->srv->seal));
+	assert_int_equal(state_load_rest(f->dir, f->srv->data.sk, &f->srv->seal,
+					 err, sizeof(err)),
+			 0);
+	assert_int_equal(seal_ring_count(&f->srv->seal), 3);
+	assert_non_null(seal_ring_get(&f->srv->seal, 0));
+	assert_null(seal_ring_get(&f->srv->seal, 1));
+	assert_non_null(seal_ring_get(&f->srv->seal, 2));
+	assert_int_equal(check(f), 0);
+	/* Lookups pass over the retired version and still find people. */
+	create_programme(f);
+	assert_int_equal(submit(f, "RK000009"), 0);
+	assert_int_equal(submit(f, "rk-000009"),
+			 TAMWIL__V1__ERROR_CODE__ERROR_DUPLICATE_APPLICATION);
+	assert_int_equal(under(f, 2), ROWS);
+	/* Rotations go on past it; it stays retired. */
+	assert_int_equal(rekey(f), 0);
+	report_has(f, "sealed under at-rest key version 3");
+	assert_int_equal(keyfile_read_rest(f->rest, r), 0);
+	assert_int_equal(r->count, 3);
+	assert_int_equal(r->retired[0], 1);
+	sodium_memzero(r, sizeof(*r));
+	free(r);
+}
+
+/* The daemon's note in its lock file, as tamwild rekey reads it. */
+static void test_versions_note(void **state)
+{
+	struct fixture *f = *state;
+	char err[STATE_ERR_MAX], path[160];
+	unsigned versions = 0;
+	long pid = 0;
+	int fd, other;
+	FILE *fp;
+
+	assert_int_equal(state_lock(f->dir, &fd, err, sizeof(err)), 0);
+	/* Nothing noted yet: ask again later. */
+	assert_int_equal(
+	    state_read_versions(f->dir, &pid, &versions, err, sizeof(err)), 1);
+	assert_int_equal(state_note_versions(fd, 4242, 2), 0);
+	assert_int_equal(
+	    state_read_versions(f->dir, &pid, &versions, err, sizeof(err)), 0);
+	assert_int_equal(pid, 4242);
+	assert_int_equal(versions, 2);
+	assert_int_equal(state_note_versions(fd, 4242, 11), 0);
+	assert_int_equal(
+	    state_read_versions(f->dir, &pid, &versions, err, sizeof(err)), 0);
+	assert_int_equal(versions, 11);
+	/* Held: a second taker is told a daemon runs. */
+	assert_int_equal(state_lock(f->dir, &other, err, sizeof(err)), 1);
+	assert_string_equal(err, "tamwild is running on this state folder");
+	close(fd);
+	/* The next holder starts with no note of the last one. */
+	assert_int_equal(state_lock(f->dir, &fd, err, sizeof(err)), 0);
+	assert_int_equal(
+	    state_read_versions(f->dir, &pid, &versions, err, sizeof(err)), 1);
+	/* A note cut short, or not a note, reads as none. */
+	snprintf(path, sizeof(path), "%s/%s", f->dir, STATE_LOCK);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("4242 1", fp);
+	fclose(fp);
+	assert_int_equal(
+	    state_read_versions(f->dir, &pid, &versions, err, sizeof(err)), 1);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("-1 3\n", fp);
+	fclose(fp);
+	assert_int_equal(
+	    state_read_versions(f->dir, &pid, &versions, err, sizeof(err)), 1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +641,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reseal_refusals, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rekey_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_note, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
