@@ -208,7 +208,11 @@ static int rekey_wait_daemon(const char *dir, unsigned versions, FILE *out)
 		}
 		if (rekey_now_ms() >= deadline)
 			break;
-		/* No note yet: a daemon starting reads the file itself. */
+		/*
+		 * A daemon with no note yet is starting and reads the file
+		 * itself; one that has noted is signalled, and again now and
+		 * then in case it was reloading already.
+		 */
 		if (rc == 0 && (pid != last_pid || rekey_now_ms() - signalled >=
 						       REKEY_SIGNAL_EVERY_MS)) {
 			if (kill((pid_t)pid, SIGHUP) != 0 && errno != ESRCH) {
@@ -501,7 +505,8 @@ int rekey_retire(server *srv, const char *dir, unsigned version, FILE *out)
 	if (rekey_retirable(srv, version, out) != 0)
 		goto out;
 	r = sodium_malloc(sizeof(*r));
-	if (r == NULL || state_path(path, sizeof(path), dir, STATE_REST_KEYS)) {
+	if (r == NULL ||
+	    state_path(path, sizeof(path), dir, STATE_REST_KEYS) != 0) {
 		fprintf(out, "out of memory, or state folder path too long\n");
 		goto out;
 	}
