@@ -405,7 +405,13 @@ static int main_serve(const config *cfg, struct main_sources *src)
 	 * daemon has written its new key before any daemon reads them.
 	 */
 	if (state_lock(cfg->state_dir, &lock, err, sizeof(err)) != 0) {
-		log_error("%s", err);
+		if (access(cfg->state_dir, F_OK) != 0)
+			log_error("%s (is %s initialised? run: tamwild init "
+				  "--state %s --admin PUBFILE --admin-name "
+				  "NAME)",
+				  err, cfg->state_dir, cfg->state_dir);
+		else
+			log_error("%s", err);
 		goto out;
 	}
 	if (server_open(srv, cfg) != 0 || server_hold_lock(srv, lock) != 0)
