@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdio.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,19 +393,15 @@ bad:
 }
 
 /*
- * Parses text (len bytes, text[len] == '\0') as a file of the given kind
- * into doc. Refuses NUL bytes and over-long lines first, so libinih never
- * sees a line it would cut in two. Returns 0 or KEYFILE_ERR_FORMAT.
+ * 0 if text (len bytes) holds no NUL byte and no line longer than
+ * TEXT_LINE_MAX, so libinih never sees a line it would cut in two;
+ * KEYFILE_ERR_FORMAT if not.
  */
-static int parse_doc(const char *text, size_t len, const struct kind *kind,
-		     struct ini_doc *doc)
+static int text_lines_ok(const char *text, size_t len)
 {
 	size_t i;
 	size_t col = 0;
-	int line;
 
-	memset(doc, 0, sizeof *doc);
-	doc->kind = kind;
 	if (memchr(text, '\0', len) != NULL)
 		return KEYFILE_ERR_FORMAT;
 	for (i = 0; i < len; i++) {
@@ -413,6 +410,22 @@ static int parse_doc(const char *text, size_t len, const struct kind *kind,
 		else if (++col > TEXT_LINE_MAX)
 			return KEYFILE_ERR_FORMAT;
 	}
+	return 0;
+}
+
+/*
+ * Parses text (len bytes, text[len] == '\0') as a file of the given kind
+ * into doc, after text_lines_ok(). Returns 0 or KEYFILE_ERR_FORMAT.
+ */
+static int parse_doc(const char *text, size_t len, const struct kind *kind,
+		     struct ini_doc *doc)
+{
+	int line;
+
+	memset(doc, 0, sizeof *doc);
+	doc->kind = kind;
+	if (text_lines_ok(text, len) != 0)
+		return KEYFILE_ERR_FORMAT;
 	line = ini_parse_string(text, doc_on_key, doc);
 	if (doc->err != 0)
 		return doc->err;
@@ -1126,6 +1139,206 @@ out:
 	if (ret != 0)
 		sodium_memzero(d, sizeof *d);
 	sodium_free(s);
+	errno = saved_errno;
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * The at-rest key file: "key-N = base64" for N from 1 to the count.
+ */
+
+#define REST_SECTION	"tamwil-rest-keys"
+#define REST_KEY_PREFIX "key-"
+#define REST_RETIRED	"retired"
+/* Room for the file's text: banner, section, version, 63 key lines. */
+#define REST_TEXT_CAP 8192
+
+/* An at-rest key file being parsed into r. */
+struct rest_doc {
+	keyfile_rest *r;
+	int err;
+	int seen_version;
+	unsigned char seen[KEYFILE_REST_MAX];
+};
+
+/*
+ * libinih callback of the at-rest key file: "version = 1" once, and
+ * "key-N = base64" once for each N in [1, KEYFILE_REST_MAX], in its
+ * section. Anything else sets doc->err to KEYFILE_ERR_FORMAT.
+ */
+static int rest_on_key(void *user, const char *section, const char *name,
+		       const char *value)
+{
+	struct rest_doc *doc = user;
+	unsigned long long n;
+
+	if (doc->err != 0)
+		return 0;
+	if (strcmp(section, REST_SECTION) != 0)
+		goto bad;
+	if (strcmp(name, "version") == 0) {
+		if (doc->seen_version || strcmp(value, FORMAT_VERSION) != 0)
+			goto bad;
+		doc->seen_version = 1;
+		return 1;
+	}
+	if (strncmp(name, REST_KEY_PREFIX, sizeof REST_KEY_PREFIX - 1) != 0 ||
+	    parse_number(name + sizeof REST_KEY_PREFIX - 1, 1, KEYFILE_REST_MAX,
+			 &n) != 0 ||
+	    doc->seen[n - 1])
+		goto bad;
+	if (strcmp(value, REST_RETIRED) == 0)
+		doc->r->retired[n - 1] = 1;
+	else if (b64_decode(doc->r->key[n - 1], KEYFILE_KEYLEN, value) != 0)
+		goto bad;
+	doc->seen[n - 1] = 1;
+	return 1;
+bad:
+	doc->err = KEYFILE_ERR_FORMAT;
+	return 0;
+}
+
+int keyfile_read_rest(const char *path, keyfile_rest *r)
+{
+	struct rest_doc doc;
+	char *text = NULL;
+	size_t len;
+	unsigned i;
+	int ret;
+	int saved_errno;
+
+	if (r == NULL)
+		return KEYFILE_ERR_FORMAT;
+	sodium_memzero(r, sizeof *r);
+	if (path == NULL) {
+		errno = EINVAL;
+		return KEYFILE_ERR_IO;
+	}
+	if (sodium_init() < 0)
+		return KEYFILE_ERR_CRYPTO;
+	ret = read_text_file(path, 1, &text, &len);
+	if (ret != 0)
+		return ret;
+	memset(&doc, 0, sizeof doc);
+	doc.r = r;
+	ret = text_lines_ok(text, len);
+	if (ret == 0 && (ini_parse_string(text, rest_on_key, &doc) != 0 ||
+			 doc.err != 0 || !doc.seen_version))
+		ret = KEYFILE_ERR_FORMAT;
+	/* Versions 1 to count, none missing: the numbering is the order. */
+	for (i = 0; ret == 0 && i < KEYFILE_REST_MAX && doc.seen[i]; i++)
+		r->count = i + 1;
+	for (; ret == 0 && i < KEYFILE_REST_MAX; i++)
+		if (doc.seen[i])
+			ret = KEYFILE_ERR_FORMAT;
+	if (ret == 0 && (r->count == 0 || r->retired[r->count - 1]))
+		ret = KEYFILE_ERR_FORMAT;
+	saved_errno = errno;
+	sodium_free(text);
+	if (ret != 0)
+		sodium_memzero(r, sizeof *r);
+	errno = saved_errno;
+	return ret;
+}
+
+int keyfile_rest_add(keyfile_rest *r)
+{
+	if (r == NULL || r->count >= KEYFILE_REST_MAX)
+		return KEYFILE_ERR_FORMAT;
+	if (sodium_init() < 0)
+		return KEYFILE_ERR_CRYPTO;
+	randombytes_buf(r->key[r->count], KEYFILE_KEYLEN);
+	r->count++;
+	return 0;
+}
+
+/*
+ * Formats *r as an at-rest key file into buf (capacity cap). Returns the
+ * length, or -1 if r holds no key or more than KEYFILE_REST_MAX, or the
+ * text does not fit.
+ */
+static int rest_format(const keyfile_rest *r, char *buf, size_t cap)
+{
+	static const char banner[] =
+	    "# Tamwil at-rest keys. Keep them secret, and keep every version "
+	    "a backup may still need.";
+	char b64[sodium_base64_ENCODED_LEN(KEYFILE_KEYLEN, B64_VARIANT)];
+	char name[16];
+	struct textbuf t;
+	unsigned i;
+
+	if (r->count == 0 || r->count > KEYFILE_REST_MAX ||
+	    r->retired[r->count - 1])
+		return -1;
+	text_init(&t, buf, cap);
+	text_add(&t, banner);
+	text_add(&t, "\n[" REST_SECTION "]\n");
+	text_kv(&t, "version", FORMAT_VERSION);
+	for (i = 0; i < r->count; i++) {
+		snprintf(name, sizeof name, REST_KEY_PREFIX "%u", i + 1);
+		if (r->retired[i]) {
+			text_kv(&t, name, REST_RETIRED);
+			continue;
+		}
+		if (b64_encode(b64, sizeof b64, r->key[i], KEYFILE_KEYLEN) != 0)
+			return -1;
+		text_kv(&t, name, b64);
+	}
+	sodium_memzero(b64, sizeof b64);
+	return t.overflow ? -1 : (int)t.len;
+}
+
+int keyfile_write_rest(const char *path, const keyfile_rest *r)
+{
+	char *text = NULL;
+	char *tmp = NULL;
+	int fd;
+	int len;
+	int ret;
+	int saved_errno;
+
+	if (path == NULL || r == NULL) {
+		errno = EINVAL;
+		return KEYFILE_ERR_IO;
+	}
+	if (sodium_init() < 0)
+		return KEYFILE_ERR_CRYPTO;
+	text = sodium_malloc(REST_TEXT_CAP);
+	tmp = malloc(strlen(path) + sizeof ".tmp");
+	if (text == NULL || tmp == NULL) {
+		ret = KEYFILE_ERR_CRYPTO;
+		goto out;
+	}
+	len = rest_format(r, text, REST_TEXT_CAP);
+	if (len < 0) {
+		ret = KEYFILE_ERR_FORMAT;
+		goto out;
+	}
+	memcpy(tmp, path, strlen(path));
+	memcpy(tmp + strlen(path), ".tmp", sizeof ".tmp");
+	/* What an interrupted write left is never the file itself. */
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		ret = KEYFILE_ERR_IO;
+		goto out;
+	}
+	fd = create_exclusive(tmp);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	ret = write_all_close(fd, text, (size_t)len);
+	if (ret == 0 && rename(tmp, path) != 0)
+		ret = KEYFILE_ERR_IO;
+	if (ret != 0) {
+		discard_new_file(tmp);
+		goto out;
+	}
+	sync_parent_dir(path);
+out:
+	saved_errno = errno;
+	if (text != NULL)
+		sodium_free(text);
+	free(tmp);
 	errno = saved_errno;
 	return ret;
 }

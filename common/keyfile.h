@@ -103,6 +103,48 @@ int keyfile_read_data(const char *path, const char *passphrase,
 		      keyfile_data *d);
 
 /*
+ * Head office's at-rest key file (rest.keys): the random master keys of
+ * at-rest key versions 1 to count, key[v - 1] being version v's, unless
+ * retired[v - 1] is set: then the version was retired, its key erased
+ * (all zero) and only its number kept. The newest version is never
+ * retired. Version 0 is derived from the data key and is not in the file.
+ */
+#define KEYFILE_REST_MAX 63
+typedef struct keyfile_rest {
+	unsigned count;
+	uint8_t key[KEYFILE_REST_MAX][KEYFILE_KEYLEN];
+	uint8_t retired[KEYFILE_REST_MAX];
+} keyfile_rest;
+
+/*
+ * Reads an at-rest key file into *r (which the caller should keep in
+ * sodium_malloc() or locked memory). Refused like a private key file: a
+ * file group or others may access (KEYFILE_ERR_PERMISSIONS, before its
+ * contents are looked at); another section, an unknown or repeated key, a
+ * version other than 1, a key that is neither 32 bytes of base64 nor
+ * "retired", no key at all, a gap in the numbering or a retired newest
+ * version (KEYFILE_ERR_FORMAT). A missing file is
+ * KEYFILE_ERR_IO with errno ENOENT. On any error *r is zeroed.
+ */
+int keyfile_read_rest(const char *path, keyfile_rest *r);
+
+/*
+ * Appends a fresh random master key to *r as version count + 1. Returns 0,
+ * KEYFILE_ERR_FORMAT when r already holds KEYFILE_REST_MAX keys, or
+ * KEYFILE_ERR_CRYPTO.
+ */
+int keyfile_rest_add(keyfile_rest *r);
+
+/*
+ * Writes *r (at least one key, the newest not retired) at path in place
+ * of what is there, never
+ * leaving a half-written file: the text goes to path.tmp (mode 0600), is
+ * fsynced and renamed over path, and the folder is fsynced. Returns 0 or a
+ * negative keyfile_error (errno kept for KEYFILE_ERR_IO).
+ */
+int keyfile_write_rest(const char *path, const keyfile_rest *r);
+
+/*
  * Formats a public key file into buf (capacity cap, at least
  * KEYFILE_PUBLIC_TEXT_MAX); comment (may be NULL or "") becomes a leading
  * "# ..." line. Returns the text length, or -1 if the text does not fit or

@@ -11,7 +11,9 @@
 #include <string.h>
 
 /* crypto_kdf context: exactly crypto_kdf_CONTEXTBYTES (8) characters. */
-#define SEAL_KDF_CONTEXT   "tamwilDK"
+#define SEAL_KDF_CONTEXT "tamwilDK"
+/* Context of the versions kept in rest.keys (1 and later). */
+#define SEAL_KDF_CONTEXT_V "tamwilRK"
 #define SEAL_KDF_ID_REST   1
 #define SEAL_KDF_ID_INDEX  2
 #define SEAL_REST_NONCELEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -28,6 +30,8 @@ _Static_assert(SEAL_KEYLEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
 	       "rest key length");
 _Static_assert(SEAL_KEYLEN == crypto_kdf_KEYBYTES, "kdf master key length");
 _Static_assert(sizeof SEAL_KDF_CONTEXT - 1 == crypto_kdf_CONTEXTBYTES,
+	       "kdf context length");
+_Static_assert(sizeof SEAL_KDF_CONTEXT_V - 1 == crypto_kdf_CONTEXTBYTES,
 	       "kdf context length");
 _Static_assert(SEAL_INDEX_LEN >= crypto_generichash_BYTES_MIN &&
 		   SEAL_INDEX_LEN <= crypto_generichash_BYTES_MAX,
@@ -74,20 +78,63 @@ int seal_box_open(const uint8_t key[SEAL_KEYLEN], const uint8_t *box,
 	return 0;
 }
 
-int seal_derive(seal_keys *k, const uint8_t *data_sk)
+/*
+ * Derives both keys from master (32 bytes) under the crypto_kdf context
+ * ctx. 0, or -1 with *k zeroed.
+ */
+static int seal_kdf(seal_keys *k, const uint8_t *master, const char *ctx)
 {
 	if (k == NULL)
 		return -1;
-	if (data_sk == NULL || sodium_init() < 0 ||
+	if (master == NULL || sodium_init() < 0 ||
 	    crypto_kdf_derive_from_key(k->rest, sizeof k->rest,
-				       SEAL_KDF_ID_REST, SEAL_KDF_CONTEXT,
-				       data_sk) != 0 ||
+				       SEAL_KDF_ID_REST, ctx, master) != 0 ||
 	    crypto_kdf_derive_from_key(k->index, sizeof k->index,
-				       SEAL_KDF_ID_INDEX, SEAL_KDF_CONTEXT,
-				       data_sk) != 0) {
+				       SEAL_KDF_ID_INDEX, ctx, master) != 0) {
 		sodium_memzero(k, sizeof *k);
 		return -1;
 	}
+	return 0;
+}
+
+int seal_derive(seal_keys *k, const uint8_t *data_sk)
+{
+	return seal_kdf(k, data_sk, SEAL_KDF_CONTEXT);
+}
+
+int seal_derive_version(seal_keys *k, const uint8_t *master)
+{
+	return seal_kdf(k, master, SEAL_KDF_CONTEXT_V);
+}
+
+unsigned seal_ring_count(const seal_ring *ring)
+{
+	return __atomic_load_n(&ring->count, __ATOMIC_ACQUIRE);
+}
+
+const seal_keys *seal_ring_get(const seal_ring *ring, unsigned version)
+{
+	if (ring == NULL || version >= seal_ring_count(ring) ||
+	    ring->retired[version])
+		return NULL;
+	return &ring->v[version];
+}
+
+int seal_ring_add(seal_ring *ring, const seal_keys *k)
+{
+	unsigned n;
+
+	if (ring == NULL)
+		return -1;
+	n = __atomic_load_n(&ring->count, __ATOMIC_RELAXED);
+	if (n >= SEAL_VERSIONS_MAX)
+		return -1;
+	if (k != NULL)
+		memcpy(&ring->v[n], k, sizeof *k);
+	else
+		sodium_memzero(&ring->v[n], sizeof ring->v[n]);
+	ring->retired[n] = k == NULL;
+	__atomic_store_n(&ring->count, n + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 

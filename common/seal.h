@@ -64,6 +64,45 @@ typedef struct seal_keys {
 int seal_derive(seal_keys *k, const uint8_t *data_sk);
 
 /*
+ * Derives both keys of at-rest key version 1 or later from its random
+ * 32-byte master key (kept in the state folder's rest.keys): crypto_kdf
+ * with context "tamwilRK", subkey 1 for rest, 2 for index, so that no
+ * version's keys equal version 0's even were a master key to equal the
+ * data secret key. 0, or -1 with *k zeroed.
+ */
+int seal_derive_version(seal_keys *k, const uint8_t *master);
+
+/*
+ * The at-rest key versions a process holds: version 0 (derived from the
+ * data key) up to count - 1. One thread adds versions (seal_ring_add), any
+ * number read them at the same time: a slot is written before count is
+ * raised (release) and never changes once published, and readers load
+ * count with acquire, so a reader never sees a slot half written.
+ */
+#define SEAL_VERSIONS_MAX 64
+typedef struct seal_ring {
+	seal_keys v[SEAL_VERSIONS_MAX];
+	unsigned char retired[SEAL_VERSIONS_MAX]; /* no keys in that slot */
+	unsigned count; /* read and written through __atomic builtins */
+} seal_ring;
+
+/* How many versions ring holds (0 before the first seal_ring_add). */
+unsigned seal_ring_count(const seal_ring *ring);
+
+/*
+ * The keys of version, or NULL when ring does not hold it (a row sealed
+ * under a version this process has not loaded, or one retired).
+ */
+const seal_keys *seal_ring_get(const seal_ring *ring, unsigned version);
+
+/*
+ * Publishes k as the next version (the one numbered seal_ring_count()),
+ * or, with k NULL, that version's place as retired: counted, without
+ * keys. One writer at a time. 0, or -1 when the ring is full.
+ */
+int seal_ring_add(seal_ring *ring, const seal_keys *k);
+
+/*
  * Encrypts pt for storage into out (pt_len + SEAL_REST_OVERHEAD bytes)
  * with XChaCha20-Poly1305; ad (e.g. the row's identity, may be NULL when
  * ad_len is 0) is bound to it but not stored. 0 or -1.

@@ -42,10 +42,10 @@ int backup_take(const char *dir, const char *out_path, FILE *report)
 		sb.st_size = 0;
 	fprintf(report,
 		"backup of %s written to %s (%lld bytes)\n"
-		"the keys are not in it: keep a copy of %s/%s and %s/%s "
-		"apart\n",
+		"the keys are not in it: keep a copy of %s/%s, %s/%s and "
+		"%s/%s apart\n",
 		db, out_path, (long long)sb.st_size, dir, STATE_SERVER_KEY, dir,
-		STATE_DATA_KEY);
+		STATE_DATA_KEY, dir, STATE_REST_KEYS);
 	return 0;
 }
 
@@ -63,8 +63,11 @@ static int backup_verify(const char *dir, const char *path, FILE *report)
 		fprintf(report, "out of memory\n");
 		return 1;
 	}
-	if (state_load_keys(dir, &srv->key, &srv->pub, NULL, err,
-			    sizeof(err)) != 0) {
+	/* The identities it holds must open with this folder's keys. */
+	if (state_load_keys(dir, &srv->key, &srv->pub, &srv->data, err,
+			    sizeof(err)) != 0 ||
+	    state_load_rest(dir, srv->data.sk, &srv->seal, err, sizeof(err)) !=
+		0) {
 		fprintf(report, "%s\n", err);
 		goto out;
 	}
@@ -77,7 +80,7 @@ static int backup_verify(const char *dir, const char *path, FILE *report)
 	rc = check_state(srv, report) == 0 ? 0 : 1;
 out:
 	store_close(srv->st);
-	sodium_memzero(&srv->key, sizeof(srv->key));
+	sodium_memzero(srv, sizeof(*srv));
 	free(srv);
 	return rc;
 }

@@ -5,11 +5,13 @@
  */
 #include "check.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
 #include "money.h"
+#include "rekey.h"
 #include "replay.h"
 #include "store.h"
 
@@ -126,6 +128,78 @@ static int check_on_programme(void *arg, const store_programme *p)
 	return 0;
 }
 
+/* What the walk over the sealed identities has seen so far. */
+typedef struct check_ids {
+	check_ctx *c;
+	const seal_ring *ring;
+	uint64_t per_version[SEAL_VERSIONS_MAX];
+	uint64_t total;
+	int64_t last_id;
+	int failed;
+} check_ids;
+
+/* Opens one identity under its key version and checks its blind index. */
+static int check_on_identity(void *arg, const store_sealed *b)
+{
+	check_ids *w = arg;
+	uint8_t plain[REKEY_SEALED_MAX];
+	Tamwil__V1__Identity *id;
+	int rc;
+
+	w->last_id = b->id;
+	rc = rekey_open_identity(w->ring, b, plain, &id, w->c->err,
+				 sizeof(w->c->err));
+	sodium_memzero(plain, sizeof(plain));
+	if (rc != 0) {
+		w->failed = 1;
+		return 1;
+	}
+	tamwil__v1__identity__free_unpacked(id, NULL);
+	w->per_version[b->key_version]++;
+	w->total++;
+	return 0;
+}
+
+/*
+ * Opens every beneficiary's sealed identity under the at-rest key version
+ * its row names. 0, 1 or -1.
+ */
+static int check_identities(server *srv, check_ctx *c)
+{
+	check_ids *w = calloc(1, sizeof(*w));
+	uint64_t before;
+	int rc = -1;
+
+	if (w == NULL)
+		return -1;
+	w->c = c;
+	w->ring = &srv->seal;
+	do {
+		before = w->total;
+		if (store_beneficiaries_sealed(srv->st, -1, w->last_id, 1000,
+					       check_on_identity, w) != 0)
+			goto out;
+		if (w->failed) {
+			rc = 1;
+			goto out;
+		}
+	} while (w->total > before);
+	fprintf(c->out, "identities: %llu open under their at-rest keys",
+		(unsigned long long)w->total);
+	for (unsigned v = 0, first = 1; v < SEAL_VERSIONS_MAX; v++) {
+		if (w->per_version[v] == 0)
+			continue;
+		fprintf(c->out, "%sversion %u: %llu", first ? " (" : ", ", v,
+			(unsigned long long)w->per_version[v]);
+		first = 0;
+	}
+	fprintf(c->out, "%s\n", w->total > 0 ? ")" : "");
+	rc = 0;
+out:
+	free(w);
+	return rc;
+}
+
 /* Compares the database's state with the replay's. 0, 1 or -1. */
 static int check_tables(server *srv, check_ctx *c)
 {
@@ -171,6 +245,8 @@ int check_state(server *srv, FILE *out)
 	rc = check_log(srv, &c);
 	if (rc == 0)
 		rc = check_tables(srv, &c);
+	if (rc == 0)
+		rc = check_identities(srv, &c);
 	if (rc > 0)
 		fprintf(out, "FAILED: %s\n", c.err);
 	else if (rc < 0)

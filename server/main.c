@@ -1,9 +1,11 @@
 /*
  * tamwild: the head-office daemon of Tamwil, and the few local commands
- * that prepare and tend its state folder (init, pubkey, enrol, revoke).
+ * that prepare and tend its state folder (init, pubkey, enrol, revoke,
+ * check, rekey, backup, restore).
  * Messages for people go to stderr as "tamwild: ..."; the daemon logs.
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <sodium.h>
@@ -19,6 +21,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "ops.h"
+#include "rekey.h"
 #include "reply.h"
 #include "role.h"
 #include "server.h"
@@ -45,6 +48,7 @@ static const char main_usage[] =
     "[--region CODE]\n"
     "       tamwild revoke --state DIR PUBFILE\n"
     "       tamwild check --state DIR\n"
+    "       tamwild rekey --state DIR [--retire VERSION]\n"
     "       tamwild backup --state DIR --out FILE\n"
     "       tamwild restore --state DIR --from FILE\n"
     "\n"
@@ -59,6 +63,7 @@ static const char main_usage[] =
     "--admin-name 'Amina Benali'\n"
     "  tamwild pubkey --state /var/lib/tamwil > server.pub\n"
     "  tamwild --state /var/lib/tamwil --listen 0.0.0.0:7405\n"
+    "  tamwild rekey --state /var/lib/tamwil\n"
     "  tamwild backup --state /var/lib/tamwil --out "
     "/srv/backup/tamwil-$(date +%F).db\n"
     "  tamwild restore --state /var/lib/tamwil --from "
@@ -286,6 +291,40 @@ static int main_check(const char *dir)
 	return rc == 0 ? 0 : 1;
 }
 
+/*
+ * Rotates the at-rest keys, or retires version retire (NULL: rotate);
+ * exit status 0 when done, 1 when not.
+ */
+static int main_rekey(const char *dir, const char *retire)
+{
+	char path[4096], *end = NULL;
+	unsigned long version = 0;
+	server *srv;
+	int rc;
+
+	if (dir == NULL)
+		errx(2, "rekey needs --state DIR");
+	if (retire != NULL) {
+		errno = 0;
+		version = strtoul(retire, &end, 10);
+		if (retire[0] < '0' || retire[0] > '9' || *end != '\0' ||
+		    errno != 0 || version >= SEAL_VERSIONS_MAX)
+			errx(2,
+			     "--retire: '%s' is not an at-rest key version "
+			     "(0 to %d)",
+			     retire, SEAL_VERSIONS_MAX - 1);
+	}
+	if (state_path(path, sizeof(path), dir, STATE_DB) != 0 ||
+	    access(path, F_OK) != 0)
+		errx(1, "%s is not a Tamwil state folder: it has no %s", dir,
+		     STATE_DB);
+	srv = main_load(dir);
+	rc = retire != NULL ? rekey_retire(srv, dir, (unsigned)version, stdout)
+			    : rekey_run(srv, dir, stdout);
+	main_unload(srv);
+	return rc == 0 ? 0 : 1;
+}
+
 /* What the settings are made of: the file named, and the flags given. */
 struct main_sources {
 	const char *config_file; /* NULL: DIR/tamwild.conf if it exists */
@@ -374,15 +413,25 @@ static int main_serve(const config *cfg, struct main_sources *src)
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		errx(1, "out of memory");
-	if (server_open(srv, cfg) != 0)
+	/*
+	 * Held until exit: a restore must not swap the database under us.
+	 * Taken before the keys are read, so that a rotation that finds no
+	 * daemon has written its new key before any daemon reads them.
+	 */
+	if (state_lock(cfg->state_dir, &lock, err, sizeof(err)) != 0) {
+		if (access(cfg->state_dir, F_OK) != 0)
+			log_error("%s (is %s initialised? run: tamwild init "
+				  "--state %s --admin PUBFILE --admin-name "
+				  "NAME)",
+				  err, cfg->state_dir, cfg->state_dir);
+		else
+			log_error("%s", err);
+		goto out;
+	}
+	if (server_open(srv, cfg) != 0 || server_hold_lock(srv, lock) != 0)
 		goto out;
 	srv->reload = main_reload;
 	srv->reload_arg = src;
-	/* Held until exit: a restore must not swap the database under us. */
-	if (state_lock(cfg->state_dir, &lock, err, sizeof(err)) != 0) {
-		log_error("%s", err);
-		goto out;
-	}
 	log_info("tamwild %s serving %s (max %d connections)", TAMWIL_VERSION,
 		 cfg->state_dir, cfg->max_connections);
 	rc = server_run(srv) == 0 ? 0 : 1;
@@ -418,6 +467,7 @@ int main(int argc, char **argv)
 	    {"region", required_argument, NULL, 'R'},
 	    {"out", required_argument, NULL, 'o'},
 	    {"from", required_argument, NULL, 'f'},
+	    {"retire", required_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0}};
@@ -425,7 +475,7 @@ int main(int argc, char **argv)
 	const char *state = NULL, *config_file = NULL, *admin = NULL;
 	const char *admin_name = NULL, *name = NULL, *role = NULL;
 	const char *region = NULL, *cmd = NULL, *arg = NULL;
-	const char *out = NULL, *from = NULL;
+	const char *out = NULL, *from = NULL, *retire = NULL;
 	config cfg;
 	int ch, nflags = 0, idx;
 
@@ -478,6 +528,9 @@ int main(int argc, char **argv)
 		case 'f':
 			from = optarg;
 			break;
+		case 'X':
+			retire = optarg;
+			break;
 		case 'h':
 			main_usage_exit(0);
 			break;
@@ -511,6 +564,8 @@ int main(int argc, char **argv)
 		return main_revoke(state, arg);
 	if (strcmp(cmd, "check") == 0 && arg == NULL)
 		return main_check(state);
+	if (strcmp(cmd, "rekey") == 0 && arg == NULL)
+		return main_rekey(state, retire);
 	if (strcmp(cmd, "backup") == 0 && arg == NULL) {
 		if (state == NULL || out == NULL)
 			errx(2, "backup needs --state DIR --out FILE");

@@ -397,16 +397,23 @@ static int ops_check_identity(ops_ctx *c, const Tamwil__V1__Identity *id,
 }
 
 /*
- * Seals a submission's identity at rest ahead of the writer: its blind
- * index and the sealed bytes, into p (ops_beneficiary() uses them). A
- * failure is kept in p->index_ref or p->sealed_ref, not told here.
+ * Seals a submission's identity at rest ahead of the writer, under the
+ * newest at-rest key version held: its blind index and the sealed bytes,
+ * into p (ops_beneficiary() uses them). A failure is kept in p->index_ref
+ * or p->sealed_ref, not told here. May run again on the writer, which
+ * frees what an earlier run made.
  */
 static void ops_seal_identity(ops_ctx *c, ops_pending *p)
 {
 	uint8_t plain[OPS_SEALED_MAX];
 	size_t len = tamwil__v1__identity__get_packed_size(p->ident);
+	unsigned newest = seal_ring_count(&c->srv->seal) - 1;
+	const seal_keys *k = seal_ring_get(&c->srv->seal, newest);
 
-	if (seal_index(&c->srv->seal, p->ident->national_id, p->index) != 0) {
+	free(p->sealed);
+	p->sealed = NULL;
+	p->key_version = newest;
+	if (k == NULL || seal_index(k, p->ident->national_id, p->index) != 0) {
 		reply_refuse(&p->index_ref, E(INVALID_ARGUMENT),
 			     "the national ID must be letters and "
 			     "digits (spaces and '-' are ignored)");
@@ -419,7 +426,7 @@ static void ops_seal_identity(ops_ctx *c, ops_pending *p)
 	}
 	p->sealed = malloc(len + SEAL_REST_OVERHEAD);
 	tamwil__v1__identity__pack(p->ident, plain);
-	if (p->sealed == NULL || seal_rest(&c->srv->seal, plain, len, p->index,
+	if (p->sealed == NULL || seal_rest(k, plain, len, p->index,
 					   sizeof(p->index), p->sealed) != 0) {
 		free(p->sealed);
 		p->sealed = NULL;
@@ -432,28 +439,54 @@ static void ops_seal_identity(ops_ctx *c, ops_pending *p)
 }
 
 /*
- * Finds the beneficiary by the blind index of the national ID, or adds it
- * with its identity sealed at rest, both made ahead (ops_seal_identity()).
- * 0 with *id, or -1 refused.
+ * Finds the beneficiary by the blind index of the national ID under every
+ * at-rest key version held but the retired ones, newest first (during a
+ * rotation a row may be under the old version or the new one), or adds it
+ * with its identity sealed at rest as made ahead (ops_seal_identity()),
+ * sealed again here when a newer version arrived meanwhile, so that no row
+ * is added under a version a rotation has already left. 0 with *id, or -1
+ * refused.
  */
 static int ops_beneficiary(ops_ctx *c, int64_t region_id, int64_t *id)
 {
-	const ops_pending *p = c->p;
+	ops_pending *p = c->p;
+	uint8_t index[SEAL_INDEX_LEN];
+	unsigned newest = seal_ring_count(&c->srv->seal) - 1;
 	int rc;
 
 	if (p->index_ref.code != 0) {
 		*c->ref = p->index_ref;
 		return -1;
 	}
-	rc = store_beneficiary_find(c->st, p->index, id);
-	if (rc != STORE_NOT_FOUND)
-		return rc == 0 ? 0 : ops_internal(c, "find the beneficiary");
+	for (unsigned v = newest + 1; v-- > 0;) {
+		const seal_keys *kv = seal_ring_get(&c->srv->seal, v);
+
+		/* A retired version has no row left to find. */
+		if (kv == NULL)
+			continue;
+		if (v == p->key_version)
+			memcpy(index, p->index, sizeof(index));
+		else if (seal_index(kv, p->ident->national_id, index) != 0)
+			return ops_internal(c, "index the national ID");
+		rc = store_beneficiary_find(c->st, index, id);
+		if (rc != STORE_NOT_FOUND)
+			return rc == 0
+				   ? 0
+				   : ops_internal(c, "find the beneficiary");
+	}
+	if (p->key_version != newest) {
+		ops_seal_identity(c, p);
+		if (p->index_ref.code != 0) {
+			*c->ref = p->index_ref;
+			return -1;
+		}
+	}
 	if (p->sealed == NULL) {
 		*c->ref = p->sealed_ref;
 		return -1;
 	}
 	if (store_beneficiary_add(c->st, p->index, p->sealed, p->sealed_len,
-				  region_id, id) != 0)
+				  p->key_version, region_id, id) != 0)
 		return ops_internal(c, "record the beneficiary");
 	return 0;
 }

@@ -72,7 +72,8 @@ typedef struct ops_pending {
 	 * either could not be made (code 0 when it was), told where the
 	 * writer needs it.
 	 */
-	uint8_t index[SEAL_INDEX_LEN];
+	uint8_t index[SEAL_INDEX_LEN]; /* under at-rest key_version */
+	unsigned key_version;
 	reply_refusal index_ref;
 	uint8_t *sealed; /* sealed_len bytes, or NULL */
 	size_t sealed_len;

@@ -101,16 +101,18 @@ static void query_name(query_ctx *q, int64_t beneficiary, char *out, size_t cap)
 	uint8_t index[SEAL_INDEX_LEN], sealed[QUERY_SEALED_MAX];
 	uint8_t plain[QUERY_SEALED_MAX];
 	Tamwil__V1__Identity *id;
+	unsigned version = 0;
 	size_t n;
 
 	out[0] = '\0';
 	if (store_beneficiary_sealed(q->st, beneficiary, index, sealed,
-				     sizeof(sealed), &n) != 0 ||
+				     sizeof(sealed), &n, &version) != 0 ||
 	    n <= SEAL_REST_OVERHEAD ||
-	    seal_rest_open(&q->srv->seal, sealed, n, index, sizeof(index),
-			   plain) != 0) {
-		log_error("beneficiary %lld: identity does not open",
-			  (long long)beneficiary);
+	    seal_rest_open(seal_ring_get(&q->srv->seal, version), sealed, n,
+			   index, sizeof(index), plain) != 0) {
+		log_error("beneficiary %lld: identity does not open (at-rest "
+			  "key version %u)",
+			  (long long)beneficiary, version);
 		return;
 	}
 	id = (Tamwil__V1__Identity *)pbuf_unpack(

@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -68,11 +69,53 @@ static void server_needs_restart(const char *name, int changed)
 			 name);
 }
 
+/* Notes in the lock file the at-rest key versions held; 0 or -1. */
+static int server_note_versions(server *srv)
+{
+	if (srv->lock_fd < 0 ||
+	    state_note_versions(srv->lock_fd, (long)getpid(),
+				seal_ring_count(&srv->seal)) == 0)
+		return 0;
+	log_error("cannot note the at-rest key versions in the lock file: %s",
+		  strerror(errno));
+	return -1;
+}
+
+int server_hold_lock(server *srv, int fd)
+{
+	srv->lock_fd = fd;
+	return server_note_versions(srv);
+}
+
 /*
- * SIGHUP: reads the settings again and applies those the loop alone
- * uses (deadlines, limits, the log level); the state folder, the
- * address and the number of workers wait for a restart. A file that does
- * not read leaves every setting as it was.
+ * Reads rest.keys again and adds the at-rest key versions it lacks, then
+ * notes them in the lock file: tamwild rekey waits for that note before
+ * it seals anything under a new version. A file that does not read
+ * leaves the versions as they were.
+ */
+static void server_reload_keys(server *srv)
+{
+	char err[STATE_ERR_MAX];
+	unsigned before = seal_ring_count(&srv->seal);
+
+	if (state_load_rest(srv->cfg.state_dir, srv->data.sk, &srv->seal, err,
+			    sizeof(err)) != 0) {
+		log_error("reload: %s; the at-rest keys stay as they were",
+			  err);
+		return;
+	}
+	if (seal_ring_count(&srv->seal) != before)
+		log_info("reload: at-rest key versions 0 to %u held",
+			 seal_ring_count(&srv->seal) - 1);
+	(void)server_note_versions(srv);
+}
+
+/*
+ * SIGHUP: reads the at-rest keys again (server_reload_keys), and the
+ * settings, applying those the loop alone uses (deadlines, limits, the
+ * log level); the state folder, the address and the number of workers
+ * wait for a restart. A file that does not read leaves every setting as
+ * it was.
  */
 static void server_on_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -82,7 +125,10 @@ static void server_on_reload(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (srv->reload == NULL || srv->stopping)
+	if (srv->stopping)
+		return;
+	server_reload_keys(srv);
+	if (srv->reload == NULL)
 		return;
 	(void)notify_env("RELOADING=1");
 	if (srv->reload(&cfg, err, sizeof(err), srv->reload_arg) != 0) {
@@ -207,11 +253,39 @@ static int server_open_store(server *srv)
 	return 0;
 }
 
+/*
+ * Refuses a database with identities sealed under an at-rest key version
+ * the state folder's keys do not give (a database restored without the
+ * rest.keys it needs, or after its version was retired). 0 or -1.
+ */
+static int server_check_versions(server *srv)
+{
+	uint64_t counts[SEAL_VERSIONS_MAX];
+	long max;
+
+	if (store_key_versions(srv->st, counts, SEAL_VERSIONS_MAX, &max) != 0) {
+		log_error("%s", store_errmsg(srv->st));
+		return -1;
+	}
+	for (long v = 0; v <= max; v++) {
+		if (v < SEAL_VERSIONS_MAX && counts[v] == 0)
+			continue;
+		if (seal_ring_get(&srv->seal, (unsigned)v) != NULL)
+			continue;
+		log_error("the database holds identities sealed under at-rest "
+			  "key version %ld, which %s/%s does not hold",
+			  v, srv->cfg.state_dir, STATE_REST_KEYS);
+		return -1;
+	}
+	return 0;
+}
+
 int server_load(server *srv, const config *cfg)
 {
 	char err[STATE_ERR_MAX];
 
 	memset(srv, 0, sizeof(*srv));
+	srv->lock_fd = -1;
 	srv->cfg = *cfg;
 	LIST_INIT(&srv->conns);
 	/* The keys stay out of swap; a tight RLIMIT_MEMLOCK only warns. */
@@ -227,11 +301,14 @@ int server_load(server *srv, const config *cfg)
 		log_error("%s", err);
 		return -1;
 	}
-	if (seal_derive(&srv->seal, srv->data.sk) != 0) {
-		log_error("cannot derive the at-rest keys");
+	if (state_load_rest(cfg->state_dir, srv->data.sk, &srv->seal, err,
+			    sizeof(err)) != 0) {
+		log_error("%s", err);
 		return -1;
 	}
-	return server_open_store(srv);
+	if (server_open_store(srv) != 0)
+		return -1;
+	return server_check_versions(srv);
 }
 
 /* The workers, with their read connections, and the writer. */

@@ -25,8 +25,10 @@ struct pool;
 /*
  * Who may touch what, once server_open() has started the threads (the
  * loop thread, the workers and the writer; see pool.h):
- *   - cfg, key, pub, data, seal: set before the threads start, then read
+ *   - cfg, key, pub, data: set before the threads start, then read
  *     only, by every thread;
+ *   - seal: versions only added, by the loop thread, and read by every
+ *     thread (seal.h);
  *   - st: the write connection, the writer thread's alone (the caller's
  *     again before server_open() and after pool_stop());
  *   - pool: its queues are guarded by its own mutex (pool.c);
@@ -48,8 +50,14 @@ typedef struct server {
 	keyfile_secret key; /* the server's Noise and signing keys */
 	keyfile_public pub; /* their public halves, with the data key */
 	keyfile_data data;  /* head office's data key pair */
-	seal_keys seal;	    /* at-rest and blind-index keys, from data */
-	limiter limits;	    /* per-source connections and handshakes */
+	/*
+	 * At-rest and blind-index keys of every version: 0 from data, the
+	 * others from rest.keys; the loop thread adds versions on SIGHUP,
+	 * every thread reads them (seal_ring's rules).
+	 */
+	seal_ring seal;
+	int lock_fd;	/* the state folder's lock while serving, else -1 */
+	limiter limits; /* per-source connections and handshakes */
 	LIST_HEAD(conn_list, conn) conns;
 	int nconns;
 	int stopping;
@@ -75,6 +83,14 @@ int server_load(server *srv, const config *cfg);
  * logging why.
  */
 int server_open(server *srv, const config *cfg);
+
+/*
+ * Records that srv serves under the state folder's lock, held through fd
+ * (closed by the caller after server_close()), and notes there the
+ * at-rest key versions it holds, as it does again after each SIGHUP.
+ * Returns 0, or -1 after logging why.
+ */
+int server_hold_lock(server *srv, int fd);
 
 /* Serves until SIGTERM or SIGINT, then stops cleanly. Returns 0 or -1. */
 int server_run(server *srv);

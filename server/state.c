@@ -17,6 +17,9 @@
 
 #include "store.h"
 
+_Static_assert(KEYFILE_REST_MAX + 1 == SEAL_VERSIONS_MAX,
+	       "rest.keys holds every version but 0");
+
 int state_path(char *buf, size_t cap, const char *dir, const char *name)
 {
 	int n = snprintf(buf, cap, "%s/%s", dir, name);
@@ -151,13 +154,18 @@ out:
 	return rc;
 }
 
-int state_lock(const char *dir, int *fd, char *err, size_t err_len)
+/*
+ * Takes an flock on dir/name, created if need be: 0 with *fd, 1 when
+ * another process holds it (busy in err), or -1 with a sentence in err.
+ */
+static int state_flock(const char *dir, const char *name, const char *busy,
+		       int *fd, char *err, size_t err_len)
 {
 	char path[4096];
 	int f;
 
 	*fd = -1;
-	if (state_path(path, sizeof(path), dir, STATE_LOCK) != 0) {
+	if (state_path(path, sizeof(path), dir, name) != 0) {
 		snprintf(err, err_len, "state folder path too long");
 		return -1;
 	}
@@ -168,16 +176,181 @@ int state_lock(const char *dir, int *fd, char *err, size_t err_len)
 		return -1;
 	}
 	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-		int busy = errno == EWOULDBLOCK;
+		int held = errno == EWOULDBLOCK;
 
-		snprintf(err, err_len, "%s%s", busy ? "" : "cannot lock ",
-			 busy ? "tamwild is running on this state folder"
-			      : strerror(errno));
+		snprintf(err, err_len, "%s%s", held ? "" : "cannot lock ",
+			 held ? busy : strerror(errno));
 		close(f);
-		return busy ? 1 : -1;
+		return held ? 1 : -1;
 	}
 	*fd = f;
 	return 0;
+}
+
+int state_lock_rekey(const char *dir, int *fd, char *err, size_t err_len)
+{
+	return state_flock(dir, STATE_REKEY_LOCK,
+			   "another tamwild rekey is running on this state "
+			   "folder",
+			   fd, err, err_len);
+}
+
+int state_lock(const char *dir, int *fd, char *err, size_t err_len)
+{
+	int f, rc;
+
+	rc = state_flock(dir, STATE_LOCK,
+			 "tamwild is running on this state folder", &f, err,
+			 err_len);
+	if (rc != 0) {
+		*fd = -1;
+		return rc;
+	}
+	if (ftruncate(f, 0) != 0) {
+		char path[4096];
+
+		(void)state_path(path, sizeof(path), dir, STATE_LOCK);
+		snprintf(err, err_len, "cannot clear %s: %s", path,
+			 strerror(errno));
+		close(f);
+		return -1;
+	}
+	*fd = f;
+	return 0;
+}
+
+/* The lock file's note: the daemon's pid and how many versions it holds. */
+#define STATE_NOTE_FMT "%ld %u\n"
+#define STATE_NOTE_MAX 48
+
+int state_note_versions(int fd, long pid, unsigned versions)
+{
+	char note[STATE_NOTE_MAX];
+	int n = snprintf(note, sizeof(note), STATE_NOTE_FMT, pid, versions);
+
+	/* Numbers only grow, so the note never needs shortening. */
+	if (n < 0 || (size_t)n >= sizeof(note) ||
+	    pwrite(fd, note, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+int state_read_versions(const char *dir, long *pid, unsigned *versions,
+			char *err, size_t err_len)
+{
+	char path[4096], note[STATE_NOTE_MAX];
+	ssize_t n;
+	int fd;
+
+	if (state_path(path, sizeof(path), dir, STATE_LOCK) != 0) {
+		snprintf(err, err_len, "state folder path too long");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	n = pread(fd, note, sizeof(note) - 1, 0);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, err_len, "cannot read %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	note[n] = '\0';
+	/* A note half written reads as none yet: the caller asks again. */
+	if (n == 0 || note[n - 1] != '\n' ||
+	    sscanf(note, "%ld %u", pid, versions) != 2 || *pid <= 0)
+		return 1;
+	return 0;
+}
+
+/*
+ * Derives rest key version v (1 or later) from r and adds it to ring, or
+ * adds its place alone when r says it is retired.
+ */
+static int state_add_version(seal_ring *ring, const keyfile_rest *r, unsigned v,
+			     seal_keys *k)
+{
+	if (r->retired[v - 1])
+		return seal_ring_add(ring, NULL);
+	if (seal_derive_version(k, r->key[v - 1]) != 0 ||
+	    seal_ring_add(ring, k) != 0)
+		return -1;
+	return 0;
+}
+
+int state_load_rest(const char *dir, const uint8_t *data_sk, seal_ring *ring,
+		    char *err, size_t err_len)
+{
+	char path[4096];
+	keyfile_rest *r = NULL;
+	seal_keys *k = NULL;
+	unsigned held;
+	int rc = -1, e;
+
+	r = sodium_malloc(sizeof(*r));
+	k = sodium_malloc(sizeof(*k));
+	if (r == NULL || k == NULL) {
+		snprintf(err, err_len, "out of memory for the at-rest keys");
+		goto out;
+	}
+	if (seal_ring_count(ring) == 0 &&
+	    (seal_derive(k, data_sk) != 0 || seal_ring_add(ring, k) != 0)) {
+		snprintf(err, err_len, "cannot derive the at-rest keys");
+		goto out;
+	}
+	if (state_path(path, sizeof(path), dir, STATE_REST_KEYS) != 0) {
+		snprintf(err, err_len, "state folder path too long");
+		goto out;
+	}
+	e = keyfile_read_rest(path, r);
+	if (e == KEYFILE_ERR_IO && errno == ENOENT)
+		r->count = 0;
+	else if (e != 0) {
+		snprintf(err, err_len, "%s: %s", path, keyfile_strerror(e));
+		goto out;
+	}
+	held = seal_ring_count(ring);
+	if (r->count + 1 < held) {
+		snprintf(err, err_len,
+			 "%s holds versions up to %u, but version %u is in "
+			 "use: the file was replaced by an older one",
+			 path, r->count, held - 1);
+		goto out;
+	}
+	/*
+	 * A version retired since it was loaded stays in memory until the
+	 * process ends: a reader may hold its keys at this very moment.
+	 */
+	for (unsigned v = 1; v < held; v++) {
+		if (r->retired[v - 1])
+			continue;
+		if (seal_ring_get(ring, v) == NULL ||
+		    seal_derive_version(k, r->key[v - 1]) != 0 ||
+		    sodium_memcmp(k, seal_ring_get(ring, v), sizeof(*k)) != 0) {
+			snprintf(err, err_len,
+				 "%s: version %u is not the key in use", path,
+				 v);
+			goto out;
+		}
+	}
+	for (unsigned v = held; v <= r->count; v++) {
+		if (state_add_version(ring, r, v, k) != 0) {
+			snprintf(err, err_len,
+				 "cannot derive at-rest key version %u", v);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (r != NULL)
+		sodium_free(r);
+	if (k != NULL)
+		sodium_free(k);
+	return rc;
 }
 
 /* Renames from to to when from exists; 0, or -1 with errno. */

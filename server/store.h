@@ -179,19 +179,63 @@ int store_programme_add_totals(store *st, int64_t programme_id,
  */
 int store_beneficiary_find(store *st, const uint8_t *blind_index, int64_t *id);
 
-/* Adds a beneficiary with its identity sealed at rest: 0 / STORE_CONFLICT / -1.
+/*
+ * Adds a beneficiary with its identity sealed at rest under at-rest key
+ * version key_version: 0 / STORE_CONFLICT / -1.
  */
 int store_beneficiary_add(store *st, const uint8_t *blind_index,
 			  const uint8_t *sealed, size_t sealed_len,
-			  int64_t region_id, int64_t *id);
+			  unsigned key_version, int64_t region_id, int64_t *id);
 
 /*
  * Reads a beneficiary's sealed identity into buf (capacity cap): 0 with
  * *len, STORE_NOT_FOUND or -1. The blind index (the seal's associated
- * data) goes to blind_index.
+ * data) goes to blind_index, the at-rest key version it is sealed under
+ * to *key_version.
  */
 int store_beneficiary_sealed(store *st, int64_t id, uint8_t *blind_index,
-			     uint8_t *buf, size_t cap, size_t *len);
+			     uint8_t *buf, size_t cap, size_t *len,
+			     unsigned *key_version);
+
+/* One beneficiary's sealed identity, as a rotation or a check reads it. */
+typedef struct store_sealed {
+	int64_t id;
+	unsigned key_version;
+	uint8_t blind_index[STORE_KEYLEN];
+	const uint8_t *identity; /* valid during the callback only */
+	size_t identity_len;
+} store_sealed;
+
+/* Called once per beneficiary; a non-zero return stops the walk. */
+typedef int (*store_sealed_fn)(void *arg, const store_sealed *b);
+
+/*
+ * Walks, in id order, the beneficiaries with id above after_id (all of
+ * them when below_version is -1, else those sealed under a key version
+ * below below_version), at most limit of them. Returns 0 (the callback's
+ * non-zero return also counts as 0 and stops the walk) or -1. The
+ * callback must not write to the store while the walk runs.
+ */
+int store_beneficiaries_sealed(store *st, long below_version, int64_t after_id,
+			       uint32_t limit, store_sealed_fn fn, void *arg);
+
+/*
+ * Seals beneficiary id anew: its blind index, identity and key version,
+ * as long as it is still under from_version. 0, STORE_NOT_FOUND when the
+ * row is gone or already under another version, STORE_CONFLICT when
+ * another row holds the blind index, or -1.
+ */
+int store_beneficiary_reseal(store *st, int64_t id, unsigned from_version,
+			     const uint8_t *blind_index, const uint8_t *sealed,
+			     size_t sealed_len, unsigned key_version);
+
+/*
+ * How many beneficiaries are sealed under each at-rest key version:
+ * counts[v] for v below n (the rest ignored), *max_version the highest
+ * version any row uses (-1 when there is no row). 0 or -1.
+ */
+int store_key_versions(store *st, uint64_t *counts, unsigned n,
+		       long *max_version);
 
 typedef struct store_application {
 	int64_t id;

@@ -36,9 +36,9 @@ static const char *const domain_sql[STMT_COUNT] = {
 	"SELECT id FROM beneficiaries WHERE blind_index = ?1",
     [STMT_BENEFICIARY_ADD] =
 	"INSERT INTO beneficiaries(blind_index, identity, region_id,"
-	" created_at) VALUES (?1, ?2, ?3, ?4)",
-    [STMT_BENEFICIARY_SEALED] =
-	"SELECT blind_index, identity FROM beneficiaries WHERE id = ?1",
+	" created_at, key_version) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_BENEFICIARY_SEALED] = "SELECT blind_index, identity, key_version"
+				" FROM beneficiaries WHERE id = ?1",
     /*
      * One statement numbers and inserts, so the next sequence number of
      * the region and year is taken atomically. ?2 is submitted_at; the
@@ -449,13 +449,13 @@ out:
 }
 
 /*
- * Adds a beneficiary: its 32-byte blind index and its sealed identity
- * (sealed_len > 0 bytes). 0 with *id, STORE_CONFLICT when the blind index
- * is taken, or -1.
+ * Adds a beneficiary: its 32-byte blind index and its identity sealed
+ * (sealed_len > 0 bytes) under at-rest key version key_version. 0 with
+ * *id, STORE_CONFLICT when the blind index is taken, or -1.
  */
 int store_beneficiary_add(store *st, const uint8_t *blind_index,
 			  const uint8_t *sealed, size_t sealed_len,
-			  int64_t region_id, int64_t *id)
+			  unsigned key_version, int64_t region_id, int64_t *id)
 {
 	sqlite3_stmt *s = domain_stmt(st, STMT_BENEFICIARY_ADD);
 	int rc;
@@ -467,7 +467,8 @@ int store_beneficiary_add(store *st, const uint8_t *blind_index,
 	    sqlite3_bind_blob64(s, 2, sealed, sealed_len, SQLITE_STATIC) !=
 		SQLITE_OK ||
 	    sqlite3_bind_int64(s, 3, region_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 4, (int64_t)time(NULL)) != SQLITE_OK) {
+	    sqlite3_bind_int64(s, 4, (int64_t)time(NULL)) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, key_version) != SQLITE_OK) {
 		rc = store_fail(st, "add beneficiary");
 		goto out;
 	}
@@ -479,12 +480,13 @@ out:
 }
 
 /*
- * Reads a beneficiary's 32-byte blind index and sealed identity (into buf
- * of capacity cap): 0 with *len, STORE_NOT_FOUND, or -1 (including an
- * identity larger than cap).
+ * Reads a beneficiary's 32-byte blind index, sealed identity (into buf of
+ * capacity cap) and key version: 0 with *len and *key_version,
+ * STORE_NOT_FOUND, or -1 (including an identity larger than cap).
  */
 int store_beneficiary_sealed(store *st, int64_t id, uint8_t *blind_index,
-			     uint8_t *buf, size_t cap, size_t *len)
+			     uint8_t *buf, size_t cap, size_t *len,
+			     unsigned *key_version)
 {
 	sqlite3_stmt *s = domain_stmt(st, STMT_BENEFICIARY_SEALED);
 	size_t n;
@@ -517,6 +519,7 @@ int store_beneficiary_sealed(store *st, int64_t id, uint8_t *blind_index,
 	if (n > 0)
 		memcpy(buf, sqlite3_column_blob(s, 1), n);
 	*len = n;
+	*key_version = (unsigned)sqlite3_column_int64(s, 2);
 	rc = 0;
 out:
 	store_done(s);

@@ -210,4 +210,13 @@ const char *const store_schema_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX applications_programme_state"
     "  ON applications"
     "  (programme_id, state);",
+    /*
+     * 5: the at-rest key version each identity is sealed under (0: the
+     * keys derived from the data key), indexed so that a rotation finds
+     * what is left to re-encrypt and the versions in use at once.
+     */
+    "ALTER TABLE beneficiaries ADD COLUMN key_version INTEGER NOT NULL"
+    "  DEFAULT 0 CHECK (key_version BETWEEN 0 AND 63);"
+    "CREATE INDEX beneficiaries_key_version"
+    "  ON beneficiaries(key_version);",
 };

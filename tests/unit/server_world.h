@@ -65,7 +65,12 @@ static inline void world_open(char *dir, char *path, server **srv)
 	assert_non_null(*srv);
 	assert_int_equal(keyfile_generate(&(*srv)->key), 0);
 	assert_int_equal(keyfile_data_generate(&(*srv)->data), 0);
-	assert_int_equal(seal_derive(&(*srv)->seal, (*srv)->data.sk), 0);
+	{
+		seal_keys k;
+
+		assert_int_equal(seal_derive(&k, (*srv)->data.sk), 0);
+		assert_int_equal(seal_ring_add(&(*srv)->seal, &k), 0);
+	}
 	assert_int_equal(store_open(path, 1, &(*srv)->st, err, sizeof(err)), 0);
 }
 
@@ -212,6 +217,44 @@ static inline void world_submission(struct world_submission *s,
 	s->m.own_contribution = world_mad(&s->own, 0);
 	s->op.body_case = TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION;
 	s->op.submit_application = &s->m;
+}
+
+/*
+ * Applies n signed operations as the writer does one batch: each prepared
+ * on the read connection rd, all applied together, answers packed after
+ * the commit. Returns ops_apply_batch()'s result; resp[i] are the unpacked
+ * answers (the caller frees them).
+ */
+static inline int world_apply(server *srv, store *rd, struct world_signed *so,
+			      size_t n, Tamwil__V1__Response **resp)
+{
+	ops_pending *p = calloc(n, sizeof(*p));
+	ops_pending **v = calloc(n, sizeof(ops_pending *));
+	uint8_t *out = malloc(65536);
+	size_t len;
+	int rc;
+
+	assert_non_null(p);
+	assert_non_null(v);
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i++) {
+		(void)ops_prepare(srv, rd, &so[i].by->sess, &so[i].sop, i + 1,
+				  &p[i]);
+		v[i] = &p[i];
+	}
+	rc = ops_apply_batch(srv, v, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(ops_answer(srv, rd, &p[i], out, 65536, &len),
+				 0);
+		resp[i] = tamwil__v1__response__unpack(NULL, len, out);
+		assert_non_null(resp[i]);
+		assert_int_equal(resp[i]->request_id, i + 1);
+		ops_pending_clear(&p[i]);
+	}
+	free(out);
+	free(v);
+	free(p);
+	return rc;
 }
 
 #endif

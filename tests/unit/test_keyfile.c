@@ -954,6 +954,164 @@ static void test_data_key(void **state)
 			 KEYFILE_ERR_MISMATCH);
 }
 
+/* Reads the at-rest key file at path, expecting err. */
+static void expect_rest(const char *path, int err)
+{
+	keyfile_rest back;
+
+	memset(&back, 0x77, sizeof back);
+	assert_int_equal(keyfile_read_rest(path, &back), err);
+	if (err != 0)
+		assert_true(
+		    sodium_is_zero((const uint8_t *)&back, sizeof back));
+}
+
+static void test_rest_round_trip(void **state)
+{
+	char path[256], tmp[272], text[TEXT_CAP];
+	keyfile_rest r, back;
+	struct stat st;
+
+	path_in(state, "rest.keys", path, sizeof path);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	memset(&r, 0, sizeof r);
+	/* A missing file is told apart: no version beyond 0 yet. */
+	errno = 0;
+	expect_rest(path, KEYFILE_ERR_IO);
+	assert_int_equal(errno, ENOENT);
+	/* Nothing to write is refused. */
+	assert_int_equal(keyfile_write_rest(path, &r), KEYFILE_ERR_FORMAT);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(keyfile_rest_add(&r), 0);
+	assert_int_equal(r.count, 1);
+	assert_int_equal(keyfile_write_rest(path, &r), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(keyfile_read_rest(path, &back), 0);
+	assert_int_equal(back.count, 1);
+	assert_memory_equal(back.key[0], r.key[0], KEYFILE_KEYLEN);
+	/* A second version: the first is kept, the new one differs. */
+	assert_int_equal(keyfile_rest_add(&r), 0);
+	assert_memory_not_equal(r.key[0], r.key[1], KEYFILE_KEYLEN);
+	/* A temporary file left by an interrupted write is no obstacle. */
+	write_text(tmp, "half written", 0600);
+	assert_int_equal(keyfile_write_rest(path, &r), 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(keyfile_read_rest(path, &back), 0);
+	assert_int_equal(back.count, 2);
+	assert_memory_equal(back.key, r.key, 2 * sizeof r.key[0]);
+	read_text(path, text, sizeof text);
+	assert_non_null(strstr(text, "[tamwil-rest-keys]\nversion = 1\n"));
+	assert_non_null(strstr(text, "\nkey-1 = "));
+	assert_non_null(strstr(text, "\nkey-2 = "));
+	/* A version retired: its number kept, its key gone from the file. */
+	r.retired[0] = 1;
+	memset(r.key[0], 0, KEYFILE_KEYLEN);
+	assert_int_equal(keyfile_write_rest(path, &r), 0);
+	read_text(path, text, sizeof text);
+	assert_non_null(strstr(text, "\nkey-1 = retired\n"));
+	assert_int_equal(keyfile_read_rest(path, &back), 0);
+	assert_int_equal(back.count, 2);
+	assert_int_equal(back.retired[0], 1);
+	assert_int_equal(back.retired[1], 0);
+	assert_memory_equal(&back, &r, sizeof r);
+	/* Never the newest. */
+	r.retired[1] = 1;
+	assert_int_equal(keyfile_write_rest(path, &r), KEYFILE_ERR_FORMAT);
+	r.retired[1] = 0;
+	/* Filled to the last version, and no further. */
+	while (r.count < KEYFILE_REST_MAX)
+		assert_int_equal(keyfile_rest_add(&r), 0);
+	assert_int_equal(keyfile_rest_add(&r), KEYFILE_ERR_FORMAT);
+	assert_int_equal(keyfile_write_rest(path, &r), 0);
+	assert_int_equal(keyfile_read_rest(path, &back), 0);
+	assert_int_equal(back.count, KEYFILE_REST_MAX);
+	assert_memory_equal(&back, &r, sizeof r);
+}
+
+static void test_rest_permissions(void **state)
+{
+	static const mode_t open_modes[] = {0640, 0604, 0620, 0602, 0644};
+	char path[256];
+	keyfile_rest r;
+
+	path_in(state, "rest.keys", path, sizeof path);
+	memset(&r, 0, sizeof r);
+	assert_int_equal(keyfile_rest_add(&r), 0);
+	assert_int_equal(keyfile_write_rest(path, &r), 0);
+	for (size_t i = 0; i < sizeof open_modes / sizeof open_modes[0]; i++) {
+		assert_int_equal(chmod(path, open_modes[i]), 0);
+		expect_rest(path, KEYFILE_ERR_PERMISSIONS);
+	}
+	assert_int_equal(chmod(path, 0400), 0);
+	expect_rest(path, 0);
+}
+
+/* out := tmpl with every '@' replaced by key. */
+static void with_key(char *out, size_t cap, const char *tmpl, const char *key)
+{
+	size_t o = 0;
+
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		const char *add = *p == '@' ? key : p;
+		size_t n = *p == '@' ? strlen(key) : 1;
+
+		assert_true(o + n < cap);
+		memcpy(out + o, add, n);
+		o += n;
+	}
+	out[o] = '\0';
+}
+
+static void test_rest_corrupt(void **state)
+{
+	static const char key[] =
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+	/* Each is refused as a whole: nothing of it is used. */
+	static const char *const bad[] = {
+	    "",
+	    "[tamwil-rest-keys]\nversion = 1\n",
+	    "[tamwil-rest-keys]\nkey-1 = @\n",
+	    "[tamwil-rest-keys]\nversion = 2\nkey-1 = @\n",
+	    "[tamwil-data-key]\nversion = 1\nkey-1 = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-2 = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\nkey-3 = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\nkey-1 = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nversion = 1\nkey-1 = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-0 = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-64 = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-x = @\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = AAAA\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = retired\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\nkey-2 = retired\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = Retired\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @=\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\nsecret = x\n",
+	    "[tamwil-rest-keys]\nversion = 1\nkey-1 = @\n[more]\nkey-2 = @\n",
+	    "garbage\n",
+	};
+	char path[256], text[512];
+	keyfile_rest back;
+
+	path_in(state, "rest.keys", path, sizeof path);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		with_key(text, sizeof text, bad[i], key);
+		write_text(path, text, 0600);
+		expect_rest(path, KEYFILE_ERR_FORMAT);
+	}
+	/* The good one among them reads, its bytes as written. */
+	with_key(text, sizeof text,
+		 "# kept apart\n[tamwil-rest-keys]\nversion = 1\nkey-2 = @\n"
+		 "key-1 = @\n",
+		 key);
+	write_text(path, text, 0600);
+	assert_int_equal(keyfile_read_rest(path, &back), 0);
+	assert_int_equal(back.count, 2);
+	for (int i = 0; i < KEYFILE_KEYLEN; i++)
+		assert_int_equal(back.key[1][i], i);
+}
+
 static void test_strerror(void **state)
 {
 	static const int codes[] = {
@@ -1012,6 +1170,11 @@ int main(void)
 	    cmocka_unit_test(test_parse_public_refusals),
 	    cmocka_unit_test(test_parse_public_tolerates),
 	    cmocka_unit_test_setup_teardown(test_data_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rest_round_trip, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rest_permissions, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rest_corrupt, setup, teardown),
 	    cmocka_unit_test(test_strerror),
 	};
 

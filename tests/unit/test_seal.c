@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "seal.h"
@@ -338,6 +339,136 @@ static void test_index_refusals(void **state)
 	assert_int_equal(seal_index(&k, spaced, out), -1);
 }
 
+static void test_derive_version(void **state)
+{
+	struct pair data;
+	uint8_t master[SEAL_KEYLEN], sub[SEAL_KEYLEN];
+	seal_keys v0, a, b;
+
+	(void)state;
+	new_pair(&data);
+	randombytes_buf(master, sizeof master);
+	assert_int_equal(seal_derive_version(&a, master), 0);
+	assert_int_equal(seal_derive_version(&b, master), 0);
+	assert_memory_equal(&a, &b, sizeof a);
+	assert_memory_not_equal(a.rest, a.index, SEAL_KEYLEN);
+	/* crypto_kdf, context "tamwilRK", ids 1 and 2. */
+	assert_int_equal(
+	    crypto_kdf_derive_from_key(sub, sizeof sub, 1, "tamwilRK", master),
+	    0);
+	assert_memory_equal(sub, a.rest, SEAL_KEYLEN);
+	assert_int_equal(
+	    crypto_kdf_derive_from_key(sub, sizeof sub, 2, "tamwilRK", master),
+	    0);
+	assert_memory_equal(sub, a.index, SEAL_KEYLEN);
+	/* The same 32 bytes as a data key and as a master key part ways. */
+	assert_int_equal(seal_derive(&v0, data.sk), 0);
+	assert_int_equal(seal_derive_version(&b, data.sk), 0);
+	assert_memory_not_equal(v0.rest, b.rest, SEAL_KEYLEN);
+	assert_memory_not_equal(v0.index, b.index, SEAL_KEYLEN);
+	memset(&b, 0x55, sizeof b);
+	assert_int_equal(seal_derive_version(&b, NULL), -1);
+	assert_true(sodium_is_zero((const uint8_t *)&b, sizeof b));
+}
+
+/* Two versions as a rotation has them: version 0 and a fresh one. */
+static void two_versions(seal_ring *ring)
+{
+	uint8_t master[SEAL_KEYLEN];
+	seal_keys k;
+
+	memset(ring, 0, sizeof *ring);
+	new_keys(&k);
+	assert_int_equal(seal_ring_add(ring, &k), 0);
+	randombytes_buf(master, sizeof master);
+	assert_int_equal(seal_derive_version(&k, master), 0);
+	assert_int_equal(seal_ring_add(ring, &k), 0);
+}
+
+static void test_ring(void **state)
+{
+	seal_ring *ring = calloc(1, sizeof *ring);
+	seal_keys k;
+
+	(void)state;
+	assert_non_null(ring);
+	assert_int_equal(seal_ring_count(ring), 0);
+	assert_null(seal_ring_get(ring, 0));
+	for (unsigned v = 0; v < SEAL_VERSIONS_MAX; v++) {
+		memset(&k, (int)v, sizeof k);
+		assert_int_equal(seal_ring_add(ring, &k), 0);
+		assert_int_equal(seal_ring_count(ring), v + 1);
+		assert_memory_equal(seal_ring_get(ring, v), &k, sizeof k);
+		assert_null(seal_ring_get(ring, v + 1));
+	}
+	/* Full: refused, and what it holds is unchanged. */
+	assert_int_equal(seal_ring_add(ring, &k), -1);
+	assert_int_equal(seal_ring_count(ring), SEAL_VERSIONS_MAX);
+	memset(&k, 0, sizeof k);
+	assert_memory_equal(seal_ring_get(ring, 0), &k, sizeof k);
+	assert_int_equal(seal_ring_add(NULL, &k), -1);
+	assert_int_equal(seal_ring_add(ring, NULL), -1);
+	/* A retired place: counted, and no keys to be had from it. */
+	memset(ring, 0, sizeof *ring);
+	memset(&k, 0x33, sizeof k);
+	assert_int_equal(seal_ring_add(ring, &k), 0);
+	assert_int_equal(seal_ring_add(ring, NULL), 0);
+	assert_int_equal(seal_ring_add(ring, &k), 0);
+	assert_int_equal(seal_ring_count(ring), 3);
+	assert_non_null(seal_ring_get(ring, 0));
+	assert_null(seal_ring_get(ring, 1));
+	assert_memory_equal(seal_ring_get(ring, 2), &k, sizeof k);
+	free(ring);
+}
+
+/*
+ * A field sealed under one version opens under it alone, and a national
+ * ID's blind index is another under each version: a lookup must try
+ * every version a row may still be under.
+ */
+static void test_across_versions(void **state)
+{
+	seal_ring *ring = calloc(1, sizeof *ring);
+	uint8_t idx0[SEAL_INDEX_LEN], idx1[SEAL_INDEX_LEN],
+	    again[SEAL_INDEX_LEN];
+	uint8_t ct0[IDENTITY_LEN + SEAL_REST_OVERHEAD], ct1[sizeof ct0];
+	uint8_t out[IDENTITY_LEN];
+	const seal_keys *k0, *k1;
+
+	(void)state;
+	assert_non_null(ring);
+	two_versions(ring);
+	k0 = seal_ring_get(ring, 0);
+	k1 = seal_ring_get(ring, 1);
+	assert_int_equal(seal_index(k0, "AB123456", idx0), 0);
+	assert_int_equal(seal_index(k1, "ab-123456", idx1), 0);
+	assert_memory_not_equal(idx0, idx1, SEAL_INDEX_LEN);
+	assert_int_equal(seal_index(k1, "AB 123456", again), 0);
+	assert_memory_equal(idx1, again, SEAL_INDEX_LEN);
+	assert_int_equal(
+	    seal_rest(k0, identity, IDENTITY_LEN, idx0, sizeof idx0, ct0), 0);
+	assert_int_equal(
+	    seal_rest(k1, identity, IDENTITY_LEN, idx1, sizeof idx1, ct1), 0);
+	assert_int_equal(
+	    seal_rest_open(k0, ct0, sizeof ct0, idx0, sizeof idx0, out), 0);
+	assert_memory_equal(out, identity, IDENTITY_LEN);
+	assert_int_equal(
+	    seal_rest_open(k1, ct1, sizeof ct1, idx1, sizeof idx1, out), 0);
+	assert_memory_equal(out, identity, IDENTITY_LEN);
+	/* Under the other version's key, or bound to the other index: no. */
+	assert_int_equal(
+	    seal_rest_open(k1, ct0, sizeof ct0, idx0, sizeof idx0, out), -1);
+	assert_int_equal(
+	    seal_rest_open(k0, ct1, sizeof ct1, idx1, sizeof idx1, out), -1);
+	assert_int_equal(
+	    seal_rest_open(k1, ct1, sizeof ct1, idx0, sizeof idx0, out), -1);
+	/* A version not held opens nothing. */
+	assert_int_equal(seal_rest_open(seal_ring_get(ring, 2), ct1, sizeof ct1,
+					idx1, sizeof idx1, out),
+			 -1);
+	free(ring);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +481,9 @@ int main(void)
 	    cmocka_unit_test(test_rest_refusals),
 	    cmocka_unit_test(test_index),
 	    cmocka_unit_test(test_index_refusals),
+	    cmocka_unit_test(test_derive_version),
+	    cmocka_unit_test(test_ring),
+	    cmocka_unit_test(test_across_versions),
 	};
 
 	if (sodium_init() < 0)

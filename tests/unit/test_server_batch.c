@@ -114,42 +114,12 @@ static void expect_receipt(const server *srv,
 	tamwil__v1__log_entry__free_unpacked(e, NULL);
 }
 
-/*
- * Runs n signed operations as one batch, the way the daemon does: each
- * prepared on a read connection, all applied together, answers packed
- * after the commit through the read connection (receipts included). Returns
- * ops_apply_batch()'s result; resp[i] are the unpacked answers (the caller
- * frees them with free_answers()).
- */
+/* world_apply() on the fixture's server: at most BATCH_MAX operations. */
 static int run_batch(struct fixture *f, struct world_signed *so, size_t n,
 		     Tamwil__V1__Response **resp)
 {
-	ops_pending *p = calloc(n, sizeof(*p));
-	ops_pending *v[BATCH_MAX];
-	uint8_t *out = malloc(65536);
-	size_t len;
-	int rc;
-
-	assert_non_null(p);
-	assert_non_null(out);
 	assert_true(n <= BATCH_MAX);
-	for (size_t i = 0; i < n; i++) {
-		(void)ops_prepare(f->srv, f->rd, &so[i].by->sess, &so[i].sop,
-				  i + 1, &p[i]);
-		v[i] = &p[i];
-	}
-	rc = ops_apply_batch(f->srv, v, n);
-	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(
-		    ops_answer(f->srv, f->rd, &p[i], out, 65536, &len), 0);
-		resp[i] = tamwil__v1__response__unpack(NULL, len, out);
-		assert_non_null(resp[i]);
-		assert_int_equal(resp[i]->request_id, i + 1);
-		ops_pending_clear(&p[i]);
-	}
-	free(out);
-	free(p);
-	return rc;
+	return world_apply(f->srv, f->rd, so, n, resp);
 }
 
 static void free_batch(struct world_signed *so, Tamwil__V1__Response **resp,

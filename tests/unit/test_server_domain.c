@@ -94,7 +94,7 @@ static int64_t beneficiary(struct fixture *f, uint8_t fill, int64_t region)
 	memset(blind, fill, sizeof(blind));
 	memset(sealed, fill ^ 0x5a, sizeof(sealed));
 	assert_int_equal(store_beneficiary_add(f->st, blind, sealed,
-					       sizeof(sealed), region, &id),
+					       sizeof(sealed), 0, region, &id),
 			 0);
 	return id;
 }
@@ -605,6 +605,7 @@ static void test_beneficiaries(void **state)
 	struct fixture *f = *state;
 	uint8_t blind[STORE_KEYLEN], got[STORE_KEYLEN], sealed[64], buf[64];
 	int64_t id, found;
+	unsigned version = 0;
 	size_t len;
 
 	memset(blind, 0x42, sizeof(blind));
@@ -613,28 +614,31 @@ static void test_beneficiaries(void **state)
 	assert_int_equal(store_beneficiary_find(f->st, blind, &found),
 			 STORE_NOT_FOUND);
 	assert_int_equal(store_beneficiary_add(f->st, blind, sealed,
-					       sizeof(sealed), f->lag, &id),
+					       sizeof(sealed), 3, f->lag, &id),
 			 0);
 	assert_int_equal(store_beneficiary_find(f->st, blind, &found), 0);
 	assert_int_equal(found, id);
 	assert_int_equal(store_beneficiary_add(f->st, blind, sealed,
-					       sizeof(sealed), f->cas, &found),
+					       sizeof(sealed), 0, f->cas,
+					       &found),
 			 STORE_CONFLICT);
-	assert_int_equal(
-	    store_beneficiary_sealed(f->st, id, got, buf, sizeof(buf), &len),
-	    0);
+	assert_int_equal(store_beneficiary_sealed(f->st, id, got, buf,
+						  sizeof(buf), &len, &version),
+			 0);
 	assert_int_equal(len, sizeof(sealed));
+	assert_int_equal(version, 3);
 	assert_memory_equal(buf, sealed, sizeof(sealed));
 	assert_memory_equal(got, blind, sizeof(blind));
 	assert_int_equal(
-	    store_beneficiary_sealed(f->st, id, got, buf, 63, &len), -1);
+	    store_beneficiary_sealed(f->st, id, got, buf, 63, &len, &version),
+	    -1);
 	assert_int_equal(store_beneficiary_sealed(f->st, id + 1, got, buf,
-						  sizeof(buf), &len),
+						  sizeof(buf), &len, &version),
 			 STORE_NOT_FOUND);
 	/* An unknown region is refused by its foreign key. */
 	blind[0] = 0;
 	assert_int_equal(store_beneficiary_add(f->st, blind, sealed,
-					       sizeof(sealed), 999, &found),
+					       sizeof(sealed), 0, 999, &found),
 			 -1);
 }
 
