@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -199,9 +200,13 @@ static int server_open_store(server *srv)
 	if (server_db_path(srv, path, sizeof(path)) != 0)
 		return -1;
 	if (store_open(path, 0, &srv->st, err, sizeof(err)) != 0) {
-		log_error("%s (is %s initialised? run: tamwild init --state "
-			  "%s --admin PUBFILE --admin-name NAME)",
-			  err, srv->cfg.state_dir, srv->cfg.state_dir);
+		if (access(path, F_OK) == 0)
+			log_error("%s", err);
+		else
+			log_error("%s (is %s initialised? run: tamwild init "
+				  "--state %s --admin PUBFILE --admin-name "
+				  "NAME)",
+				  err, srv->cfg.state_dir, srv->cfg.state_dir);
 		return -1;
 	}
 	return 0;
