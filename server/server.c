@@ -27,6 +27,8 @@
 /* How long a stop waits for connections to drain before leaving anyway. */
 #define SERVER_STOP_GRACE_MS 3000
 
+static int server_db_path(const server *srv, char *path, size_t cap);
+
 static void server_on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 			     struct sockaddr *peer, int peer_len, void *arg)
 {
@@ -70,10 +72,36 @@ static void server_needs_restart(const char *name, int changed)
 }
 
 /*
- * SIGHUP: reads the settings again and applies those the loop alone
- * uses (deadlines, limits, the log level); the state folder, the
- * address and the number of workers wait for a restart. A file that does
- * not read leaves every setting as it was.
+ * Part of a reload: closes the channels of every principal the database
+ * now says is revoked. A revocation over a channel closes them at once;
+ * one made by another process (tamwild revoke, which then sends SIGHUP)
+ * is seen only here. A failure is logged and changes nothing.
+ */
+static void server_reload_principals(server *srv)
+{
+	char path[4096], err[STATE_ERR_MAX];
+	store *rd = NULL;
+	int closed;
+
+	if (server_db_path(srv, path, sizeof(path)) != 0)
+		return;
+	if (store_open_reader(path, &rd, err, sizeof(err)) != 0) {
+		log_error("reload: cannot read the principals: %s", err);
+		return;
+	}
+	closed = conn_close_revoked(srv, rd);
+	store_close(rd);
+	if (closed >= 0)
+		log_info("reload: principals read again, %d channel%s of "
+			 "revoked keys closed",
+			 closed, closed == 1 ? "" : "s");
+}
+
+/*
+ * SIGHUP: closes the channels of keys revoked meanwhile, then reads the
+ * settings again and applies those the loop alone uses (deadlines, limits, the
+ * log level); the state folder, the address and the number of workers wait for
+ * a restart. A file that does not read leaves every setting as it was.
  */
 static void server_on_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -86,6 +114,7 @@ static void server_on_reload(evutil_socket_t sig, short what, void *arg)
 	if (srv->reload == NULL || srv->stopping)
 		return;
 	(void)notify_env("RELOADING=1");
+	server_reload_principals(srv);
 	if (srv->reload(&cfg, err, sizeof(err), srv->reload_arg) != 0) {
 		log_error("reload: %s; the settings stay as they were", err);
 		(void)notify_env("READY=1");
