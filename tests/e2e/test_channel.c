@@ -31,6 +31,7 @@
 #define TREASURER_NAME "Nadia Berrada"
 #define AUDITOR_NAME   "Youssef Amrani"
 #define N_CLIENTS      200
+#define N_CLIENTS_SLOW 8
 #define IO_MS	       5000
 /* A refusal that needs no deadline must come well before this. */
 #define PROMPT_MS 2000
@@ -491,6 +492,8 @@ static void test_local_revoke_no_daemon(void **state)
 	struct fixture *f = *state;
 	char key[H_PATH_MAX], pub[H_PATH_MAX];
 
+	if (f == NULL)
+		H_FAIL("no fixture");
 	keygen(f, "auditor", key, pub);
 	const char *enrol[] = {"enrol",	 "--state", f->state,
 			       pub,	 "--name",  AUDITOR_NAME,
@@ -501,7 +504,7 @@ static void test_local_revoke_no_daemon(void **state)
 	check_contains(f->r.out, "revoked the key", "tamwild revoke");
 	if (strstr(f->r.out, "told tamwild") != NULL ||
 	    strstr(f->r.err, "not told") != NULL)
-		H_FAIL("tamwild revoke told a daemon that is not there:\n%s%s",
+		H_FAIL("tamwild revoke, with no daemon running:\n%s%s",
 		       f->r.out, f->r.err);
 }
 
@@ -899,7 +902,10 @@ static void kill_all(h_proc *procs, int n, h_result *r)
 		h_collect(&procs[i], h_now_ms(), r);
 }
 
-/* N_CLIENTS whoami processes at once: all answered, by name. */
+/*
+ * N_CLIENTS whoami processes at once (N_CLIENTS_SLOW under a checker,
+ * TAMWIL_E2E_WRAP): all answered, by name.
+ */
 static void test_concurrent_clients(void **state)
 {
 	struct fixture *f = *state;
@@ -908,9 +914,10 @@ static void test_concurrent_clients(void **state)
 	char server[64];
 	int64_t deadline;
 	int ok = 0, first_bad = -1;
+	int n = h_count(N_CLIENTS, N_CLIENTS_SLOW);
 
 	start_daemon(f, NULL);
-	procs = calloc(N_CLIENTS, sizeof(*procs));
+	procs = calloc((size_t)n, sizeof(*procs));
 	r = calloc(1, sizeof(*r));
 	if (procs == NULL || r == NULL) {
 		free(procs);
@@ -921,7 +928,7 @@ static void test_concurrent_clients(void **state)
 	const char *argv[] = {h_tamwil_path(), "--server",    server,
 			      "--server-key",  f->server_pub, "--key",
 			      f->admin_key,    "whoami",      NULL};
-	for (int i = 0; i < N_CLIENTS; i++) {
+	for (int i = 0; i < n; i++) {
 		if (h_spawn(&procs[i], argv, f->env) != 0) {
 			kill_all(procs, i, r);
 			free(procs);
@@ -929,8 +936,8 @@ static void test_concurrent_clients(void **state)
 			H_FAIL("cannot start client %d", i);
 		}
 	}
-	deadline = h_now_ms() + 30000;
-	for (int i = 0; i < N_CLIENTS; i++) {
+	deadline = h_now_ms() + h_wait_ms(30000);
+	for (int i = 0; i < n; i++) {
 		if (h_collect(&procs[i], deadline, r) == 0 && h_ok(r) &&
 		    strstr(r->out, ADMIN_NAME) != NULL) {
 			ok++;
@@ -941,9 +948,8 @@ static void test_concurrent_clients(void **state)
 	}
 	free(procs);
 	free(r);
-	if (ok != N_CLIENTS)
-		H_FAIL("%d of %d simultaneous clients succeeded", ok,
-		       N_CLIENTS);
+	if (ok != n)
+		H_FAIL("%d of %d simultaneous clients succeeded", ok, n);
 	check_still_serves(f);
 }
 
