@@ -687,7 +687,7 @@ static int h_daemon_wait_port(h_daemon *d, long from)
 int h_daemon_start(h_daemon *d, const char *state, const char *log,
 		   const char *const extra[], const char *const env[])
 {
-	const char *argv[H_MAX_ARGS + 6];
+	const char *argv[H_MAX_ARGS + 8];
 	long from;
 	int n = 0;
 	int fd;
@@ -701,6 +701,11 @@ int h_daemon_start(h_daemon *d, const char *state, const char *log,
 	argv[n++] = state;
 	argv[n++] = "--listen";
 	argv[n++] = "127.0.0.1:0";
+	/* Under a checker a handshake is slow at both ends; extra may say. */
+	if (h_slow()) {
+		argv[n++] = "--handshake-timeout";
+		argv[n++] = H_SLOW_HANDSHAKE_S;
+	}
 	for (int i = 0; extra != NULL && extra[i] != NULL && i < H_MAX_ARGS;
 	     i++)
 		argv[n++] = extra[i];
