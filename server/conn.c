@@ -335,6 +335,15 @@ static int conn_drain_input(struct conn *c)
 	return 0;
 }
 
+/* Ends c, whose key was revoked: at once, or once its job is back. */
+static void conn_end_revoked(struct conn *c)
+{
+	if (c->job != NULL)
+		c->stop_after = 1;
+	else
+		conn_refuse(c, "its key was revoked");
+}
+
 /*
  * Closes every channel of principal id but keep at once, the one whose
  * job is out as soon as its answer is back: a revoked key keeps no
@@ -349,11 +358,33 @@ static void conn_close_principal(server *srv, int64_t id,
 		next = LIST_NEXT(c, link);
 		if (c == keep || c->state != CONN_OPEN || c->who.id != id)
 			continue;
-		if (c->job != NULL)
-			c->stop_after = 1;
-		else
-			conn_refuse(c, "its key was revoked");
+		conn_end_revoked(c);
 	}
+}
+
+int conn_close_revoked(server *srv, store *rd)
+{
+	struct conn *c, *next;
+	store_principal now;
+	int closed = 0, rc;
+
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);
+		if (c->state != CONN_OPEN)
+			continue;
+		/* A job out only reads who: reading it here is safe. */
+		rc = store_principal_by_noise(rd, c->who.noise_pk, &now);
+		if (rc != 0 && rc != STORE_NOT_FOUND) {
+			log_error("reload: principal lookup: %s",
+				  store_errmsg(rd));
+			return -1;
+		}
+		if (rc == 0 && !now.revoked)
+			continue;
+		closed++;
+		conn_end_revoked(c);
+	}
+	return closed;
 }
 
 void conn_job_done(server *srv, pool_job *j)

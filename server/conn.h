@@ -28,6 +28,15 @@ int conn_accept(server *srv, int fd, const struct sockaddr *peer,
 void conn_job_done(server *srv, pool_job *j);
 
 /*
+ * Closes every open channel whose principal the database read through rd
+ * says is revoked (or gone): at once, or as soon as the answer to its
+ * request in flight has left. For a revocation made by another process
+ * (tamwild revoke), which the channels' own requests never see. Returns
+ * the number of channels closed, or -1 after logging a failed lookup.
+ */
+int conn_close_revoked(server *srv, store *rd);
+
+/*
  * Begins the stop of every connection: one with nothing left to send is
  * freed at once, one still sending is freed when its output drains or
  * after a short grace period. With now set, all are freed at once.

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,38 @@ static int main_enrol(const char *dir, const char *pubfile, const char *name,
 	return 0;
 }
 
+/*
+ * Tells the daemon serving dir, if one does, to read the principals
+ * again (SIGHUP), so that it closes the channels of a key just revoked.
+ * Returns 0 (told, or none serves dir), or 1 after saying why it could
+ * not be told.
+ */
+static int main_tell_daemon(const char *dir)
+{
+	char err[STATE_ERR_MAX];
+	long pid = 0;
+	int rc = state_daemon_pid(dir, &pid, err, sizeof(err));
+
+	if (rc == 1)
+		return 0;
+	if (rc == 0 && pid > 0) {
+		if (kill((pid_t)pid, SIGHUP) == 0) {
+			printf("told tamwild (pid %ld) to close the key's "
+			       "channels\n",
+			       pid);
+			return 0;
+		}
+		snprintf(err, sizeof(err), "pid %ld: %s", pid, strerror(errno));
+	} else if (rc == 0) {
+		snprintf(err, sizeof(err),
+			 "its process is out of this one's sight");
+	}
+	warnx("the running tamwild was not told (%s): its channels of this "
+	      "key stay open until they end or it is sent SIGHUP",
+	      err);
+	return 1;
+}
+
 static int main_revoke(const char *dir, const char *pubfile)
 {
 	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
@@ -274,7 +307,7 @@ static int main_revoke(const char *dir, const char *pubfile)
 	}
 	printf("revoked the key in %s, log entry %llu\n", pubfile,
 	       (unsigned long long)seq);
-	return 0;
+	return main_tell_daemon(dir);
 }
 
 /* Verifies a state folder; exit status 0 when sound, 1 when not. */
@@ -410,6 +443,11 @@ static int main_serve(const config *cfg, struct main_sources *src)
 	if (mallopt(M_TRIM_THRESHOLD, MAIN_TRIM_THRESHOLD) != 1)
 		log_info("the memory trim threshold could not be set");
 #endif
+	/*
+	 * tamwild revoke may send SIGHUP at any moment: before the loop
+	 * handles it and after, it must not end the daemon.
+	 */
+	signal(SIGHUP, SIG_IGN);
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		errx(1, "out of memory");
@@ -432,6 +470,10 @@ static int main_serve(const config *cfg, struct main_sources *src)
 		goto out;
 	srv->reload = main_reload;
 	srv->reload_arg = src;
+	if (state_announce(lock, err, sizeof(err)) != 0)
+		log_warn("%s: tamwild revoke cannot find this daemon; send it "
+			 "SIGHUP after revoking a key",
+			 err);
 	log_info("tamwild %s serving %s (max %d connections)", TAMWIL_VERSION,
 		 cfg->state_dir, cfg->max_connections);
 	rc = server_run(srv) == 0 ? 0 : 1;

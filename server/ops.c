@@ -25,6 +25,11 @@
 #define OPS_TEXT_MAX   1000
 #define OPS_ITEMS_MAX  100
 #define OPS_SEALED_MAX 4096
+/* The refusal of an operation that met a full disk: sent again later, the
+ * same bytes are applied once. */
+#define OPS_FULL_SENTENCE                                                      \
+	"head office's disk is full: the operation was not stored and "        \
+	"nothing was applied; send it again once head office has room"
 
 typedef Tamwil__V1__ErrorCode ops_code;
 
@@ -60,6 +65,11 @@ static int ops_need_role(ops_ctx *c, const char *role, const char *what)
 /* Refuses a store failure as internal, logging the detail. */
 static int ops_internal(ops_ctx *c, const char *what)
 {
+	if (store_full(c->st)) {
+		log_error("%s: the disk is full: %s", what,
+			  store_errmsg(c->st));
+		return reply_refuse(c->ref, E(UNAVAILABLE), OPS_FULL_SENTENCE);
+	}
 	log_error("%s: %s", what, store_errmsg(c->st));
 	return reply_refuse(c->ref, E(INTERNAL),
 			    "the server could not %s; nothing was changed",
@@ -1228,15 +1238,19 @@ static void ops_apply_one(server *srv, ops_pending *p, int64_t now)
 /* Refuses every operation of a batch that could not be kept. */
 static void ops_batch_lost(server *srv, ops_pending *const *v, size_t n)
 {
-	log_error("a batch of %zu operations was not stored: %s", n,
-		  store_errmsg(srv->st));
+	int full = store_full(srv->st);
+
+	log_error("a batch of %zu operations was not stored%s: %s", n,
+		  full ? " (the disk is full)" : "", store_errmsg(srv->st));
 	for (size_t i = 0; i < n; i++) {
 		if (!v[i]->batched)
 			continue; /* refused before the batch */
 		v[i]->outcome = OPS_REFUSED;
-		reply_refuse(&v[i]->ref, E(UNAVAILABLE),
-			     "head office could not store the operation; "
-			     "nothing was applied, try again");
+		reply_refuse(&v[i]->ref, E(UNAVAILABLE), "%s",
+			     full ? OPS_FULL_SENTENCE
+				  : "head office could not store the "
+				    "operation; nothing was applied, try "
+				    "again");
 	}
 }
 

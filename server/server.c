@@ -27,6 +27,8 @@
 /* How long a stop waits for connections to drain before leaving anyway. */
 #define SERVER_STOP_GRACE_MS 3000
 
+static int server_db_path(const server *srv, char *path, size_t cap);
+
 static void server_on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 			     struct sockaddr *peer, int peer_len, void *arg)
 {
@@ -111,11 +113,38 @@ static void server_reload_keys(server *srv)
 }
 
 /*
- * SIGHUP: reads the at-rest keys again (server_reload_keys), and the
- * settings, applying those the loop alone uses (deadlines, limits, the
- * log level); the state folder, the address and the number of workers
- * wait for a restart. A file that does not read leaves every setting as
- * it was.
+ * Part of a reload: closes the channels of every principal the database
+ * now says is revoked. A revocation over a channel closes them at once;
+ * one made by another process (tamwild revoke, which then sends SIGHUP)
+ * is seen only here. A failure is logged and changes nothing.
+ */
+static void server_reload_principals(server *srv)
+{
+	char path[4096], err[STATE_ERR_MAX];
+	store *rd = NULL;
+	int closed;
+
+	if (server_db_path(srv, path, sizeof(path)) != 0)
+		return;
+	if (store_open_reader(path, &rd, err, sizeof(err)) != 0) {
+		log_error("reload: cannot read the principals: %s", err);
+		return;
+	}
+	closed = conn_close_revoked(srv, rd);
+	store_close(rd);
+	if (closed >= 0)
+		log_info("reload: principals read again, %d channel%s of "
+			 "revoked keys closed",
+			 closed, closed == 1 ? "" : "s");
+}
+
+/*
+ * SIGHUP: reads the at-rest keys again (server_reload_keys), closes the
+ * channels of keys revoked meanwhile (server_reload_principals), then
+ * reads the settings again and applies those the loop alone uses
+ * (deadlines, limits, the log level); the state folder, the address and
+ * the number of workers wait for a restart. A file that does not read
+ * leaves every setting as it was.
  */
 static void server_on_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -128,6 +157,7 @@ static void server_on_reload(evutil_socket_t sig, short what, void *arg)
 	if (srv->stopping)
 		return;
 	server_reload_keys(srv);
+	server_reload_principals(srv);
 	if (srv->reload == NULL)
 		return;
 	(void)notify_env("RELOADING=1");
@@ -245,9 +275,13 @@ static int server_open_store(server *srv)
 	if (server_db_path(srv, path, sizeof(path)) != 0)
 		return -1;
 	if (store_open(path, 0, &srv->st, err, sizeof(err)) != 0) {
-		log_error("%s (is %s initialised? run: tamwild init --state "
-			  "%s --admin PUBFILE --admin-name NAME)",
-			  err, srv->cfg.state_dir, srv->cfg.state_dir);
+		if (access(path, F_OK) == 0)
+			log_error("%s", err);
+		else
+			log_error("%s (is %s initialised? run: tamwild init "
+				  "--state %s --admin PUBFILE --admin-name "
+				  "NAME)",
+				  err, srv->cfg.state_dir, srv->cfg.state_dir);
 		return -1;
 	}
 	return 0;

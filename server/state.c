@@ -353,6 +353,48 @@ out:
 	return rc;
 }
 
+int state_announce(int fd, char *err, size_t err_len)
+{
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+	/*
+	 * The flock() of state_lock() keeps other daemons and restores out;
+	 * this lock only names its holder, which flock() cannot.
+	 */
+	if (fcntl(fd, F_SETLK, &lk) != 0) {
+		snprintf(err, err_len, "cannot lock %s: %s", STATE_LOCK,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int state_daemon_pid(const char *dir, long *pid, char *err, size_t err_len)
+{
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	char path[4096];
+	int fd, rc = -1;
+
+	if (state_path(path, sizeof(path), dir, STATE_LOCK) != 0) {
+		snprintf(err, err_len, "state folder path too long");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 1; /* no daemon ever served it */
+	if (fd < 0 || fcntl(fd, F_GETLK, &lk) != 0) {
+		snprintf(err, err_len, "cannot read %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	rc = lk.l_type == F_UNLCK ? 1 : 0;
+	*pid = (long)lk.l_pid;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Renames from to to when from exists; 0, or -1 with errno. */
 static int state_rename_if(const char *from, const char *to)
 {

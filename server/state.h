@@ -84,6 +84,22 @@ int state_lock(const char *dir, int *fd, char *err, size_t err_len);
 int state_lock_rekey(const char *dir, int *fd, char *err, size_t err_len);
 
 /*
+ * Makes the process holding the state lock (fd, from state_lock()) known
+ * as the daemon serving the folder: a POSIX record lock on the lock file,
+ * whose holder the kernel names to other processes (state_daemon_pid());
+ * the file's text, the note of state_note_versions(), names it to people.
+ * Only the serving daemon calls it. Returns 0, or -1 with a sentence in
+ * err.
+ */
+int state_announce(int fd, char *err, size_t err_len);
+
+/*
+ * Finds the daemon serving dir (see state_announce()). Returns 0 with its
+ * process id in *pid, 1 when none serves it, or -1 with a sentence in err.
+ */
+int state_daemon_pid(const char *dir, long *pid, char *err, size_t err_len);
+
+/*
  * Puts the database file fresh (in dir, on the same file system) in place
  * of the state's database. The database it replaces, with its write-ahead
  * log, is kept beside it as tamwil.db.before-restore-TIMESTAMP, whose path

@@ -7,6 +7,7 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,12 @@ static const char *const store_sql[STMT_COUNT] = {
 /* Records the database's error after what was being done: -1. */
 int store_fail(store *st, const char *what)
 {
+	int os = st->db ? sqlite3_system_errno(st->db) : 0;
+
+	/* A full disk may also surface as an I/O error of a file's growth. */
+	st->full = st->db != NULL &&
+		   ((sqlite3_errcode(st->db) & 0xff) == SQLITE_FULL ||
+		    os == ENOSPC || os == EDQUOT);
 	snprintf(st->err, sizeof(st->err), "%s: %s", what,
 		 st->db ? sqlite3_errmsg(st->db) : "no database");
 	return -1;
@@ -263,7 +270,8 @@ static int store_connect(const char *path, int flags, const char *pragmas,
 	return 0;
 fail:
 	if (err != NULL)
-		snprintf(err, err_len, "%s", st->err);
+		snprintf(err, err_len, "%s%s", st->err,
+			 st->full ? " (the disk is full)" : "");
 	store_close(st);
 	return -1;
 }
@@ -300,6 +308,11 @@ void store_close(store *st)
 const char *store_errmsg(const store *st)
 {
 	return st->err;
+}
+
+int store_full(const store *st)
+{
+	return st->full;
 }
 
 int store_principal_add(store *st, const char *name, const char *role,

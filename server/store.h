@@ -69,6 +69,14 @@ int store_copy(const char *src_path, const char *dst_path, char *err,
 const char *store_errmsg(const store *st);
 
 /*
+ * 1 when the last error was the disk or the user's quota being full
+ * (SQLite's SQLITE_FULL, or a write or a file's growth refused with
+ * ENOSPC or EDQUOT): nothing is wrong with the request, and the same
+ * work succeeds once there is room again.
+ */
+int store_full(const store *st);
+
+/*
  * Enrols a principal. role must be a known role name; region is a region
  * code for coordinators and NULL or "" otherwise; enrolled_by is a principal
  * id or 0 for the first admin. Returns 0 with *id set, STORE_CONFLICT when

@@ -175,6 +175,8 @@ static int domain_find_int(store *st, sqlite3_stmt *s, const char *what,
 /* Starts a write transaction, taking the write lock now: 0 or -1. */
 int store_begin(store *st)
 {
+	/* A full disk is told of the transaction that met it alone. */
+	st->full = 0;
 	return domain_exec(st, STMT_BEGIN, "begin");
 }
 

@@ -87,6 +87,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	char err[256];
+	int full; /* the last store_fail() was a full disk */
 #ifdef TAMWIL_TEST_HOOKS
 	int fail_commits; /* store_test_fail_commits() */
 #endif

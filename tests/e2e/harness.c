@@ -73,6 +73,23 @@ const char *h_tamwil_path(void)
 	return getenv("TAMWIL");
 }
 
+int h_slow(void)
+{
+	const char *wrap = getenv(H_WRAP_ENV);
+
+	return wrap != NULL && wrap[0] != '\0';
+}
+
+int h_count(int n, int slow)
+{
+	return h_slow() ? slow : n;
+}
+
+int h_wait_ms(int ms)
+{
+	return h_slow() ? ms * H_SLOW_FACTOR : ms;
+}
+
 int h_tmpdir_create(char *dir, size_t cap)
 {
 	const char *base = getenv("TMPDIR");
@@ -257,27 +274,87 @@ static void h_child_exec(const char *const argv[], char **envp, int out_fd,
 }
 
 /*
- * Forks and execs argv with stdout on out_fd and stderr on err_fd (both
- * stay open in the parent). Returns the child's pid, or -1.
+ * The prefix for program path: TAMWIL_E2E_WRAP for tamwild,
+ * TAMWIL_E2E_WRAP_CLIENT for tamwil, NULL for anything else or when the
+ * variable is unset or empty.
+ */
+static const char *h_wrap_of(const char *path)
+{
+	const char *d = h_tamwild_path(), *c = h_tamwil_path();
+	const char *wrap = NULL;
+
+	if (d != NULL && strcmp(path, d) == 0)
+		wrap = getenv(H_WRAP_ENV);
+	else if (c != NULL && strcmp(path, c) == 0)
+		wrap = getenv(H_WRAP_CLIENT_ENV);
+	return wrap != NULL && wrap[0] != '\0' ? wrap : NULL;
+}
+
+/*
+ * The command line to run for argv: argv itself, or argv behind the words
+ * of its prefix (h_wrap_of(): a checker such as valgrind, whose first
+ * word is a path). *text holds the words; free() both. NULL when out of
+ * memory.
+ */
+static const char **h_wrap(const char *const argv[], char **text)
+{
+	const char *wrap = h_wrap_of(argv[0]);
+	size_t n = 0, k = 0;
+	const char **out;
+	char *save = NULL;
+
+	*text = NULL;
+	while (argv[n] != NULL)
+		n++;
+	if (wrap != NULL) {
+		*text = strdup(wrap);
+		if (*text == NULL)
+			return NULL;
+	}
+	/* At most one word per two bytes of the wrapper's text. */
+	out = calloc(n + 1 + (*text ? strlen(*text) / 2 + 1 : 0), sizeof(*out));
+	if (out == NULL) {
+		free(*text);
+		*text = NULL;
+		return NULL;
+	}
+	for (char *w = *text ? strtok_r(*text, " ", &save) : NULL; w != NULL;
+	     w = strtok_r(NULL, " ", &save))
+		out[k++] = w;
+	for (size_t i = 0; i < n; i++)
+		out[k++] = argv[i];
+	out[k] = NULL;
+	return out;
+}
+
+/*
+ * Forks and execs argv (behind TAMWIL_E2E_WRAP, see h_wrap()) with stdout
+ * on out_fd and stderr on err_fd (both stay open in the parent). Returns
+ * the child's pid, or -1.
  */
 static pid_t h_fork_exec(const char *const argv[], const char *const env[],
 			 int out_fd, int err_fd)
 {
 	pid_t parent = getpid();
-	char **envp;
-	pid_t pid;
+	const char **run;
+	char **envp, *words;
+	pid_t pid = -1;
 
 	if (argv[0] == NULL)
 		return -1;
 	envp = h_env_build(env);
-	if (envp == NULL)
-		return -1;
+	run = h_wrap(argv, &words);
+	if (envp == NULL || run == NULL)
+		goto out;
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid == 0)
-		h_child_exec(argv, envp, out_fd, err_fd, parent);
+		h_child_exec(run, envp, out_fd, err_fd, parent);
+out:
 	free(envp);
+	free(run);
+	free(words);
 	return pid;
 }
 
@@ -431,7 +508,7 @@ int h_run(h_result *r, int timeout_ms, const char *const env[],
 	r->status = -1;
 	if (h_spawn(&p, argv, env) != 0)
 		return -1;
-	return h_collect(&p, h_now_ms() + timeout_ms, r);
+	return h_collect(&p, h_now_ms() + h_wait_ms(timeout_ms), r);
 }
 
 int h_ok(const h_result *r)
@@ -590,7 +667,7 @@ static int h_listening_port(const char *text)
 /* Polls the log until it shows the listening line or the daemon exits. */
 static int h_daemon_wait_port(h_daemon *d, long from)
 {
-	int64_t deadline = h_now_ms() + H_START_TIMEOUT_MS;
+	int64_t deadline = h_now_ms() + h_wait_ms(H_START_TIMEOUT_MS);
 	char text[H_OUTPUT_MAX];
 
 	for (;;) {
@@ -610,7 +687,7 @@ static int h_daemon_wait_port(h_daemon *d, long from)
 int h_daemon_start(h_daemon *d, const char *state, const char *log,
 		   const char *const extra[], const char *const env[])
 {
-	const char *argv[H_MAX_ARGS + 6];
+	const char *argv[H_MAX_ARGS + 8];
 	long from;
 	int n = 0;
 	int fd;
@@ -624,6 +701,11 @@ int h_daemon_start(h_daemon *d, const char *state, const char *log,
 	argv[n++] = state;
 	argv[n++] = "--listen";
 	argv[n++] = "127.0.0.1:0";
+	/* Under a checker a handshake is slow at both ends; extra may say. */
+	if (h_slow()) {
+		argv[n++] = "--handshake-timeout";
+		argv[n++] = H_SLOW_HANDSHAKE_S;
+	}
 	for (int i = 0; extra != NULL && extra[i] != NULL && i < H_MAX_ARGS;
 	     i++)
 		argv[n++] = extra[i];
@@ -667,7 +749,7 @@ int h_daemon_stop(h_daemon *d, int timeout_ms, int *wstatus)
 	if (d->pid <= 0)
 		return -1;
 	kill(d->pid, SIGTERM);
-	killed = h_reap(d->pid, h_now_ms() + timeout_ms, wstatus);
+	killed = h_reap(d->pid, h_now_ms() + h_wait_ms(timeout_ms), wstatus);
 	d->pid = 0;
 	return killed == 0 ? 0 : -1;
 }
@@ -719,7 +801,7 @@ static int h_text_has_line(const char *text, const char *const needles[])
 int h_log_wait(const char *path, long from, const char *const needles[],
 	       int timeout_ms)
 {
-	int64_t deadline = h_now_ms() + timeout_ms;
+	int64_t deadline = h_now_ms() + h_wait_ms(timeout_ms);
 	char *text = malloc(1 << 20);
 	int rc = -1;
 

@@ -49,6 +49,31 @@ const char *h_tamwild_path(void);
 const char *h_tamwil_path(void);
 
 /*
+ * A command prefix (words separated by spaces, the first a program's
+ * path) under which every tamwild the tests start runs, and one for every
+ * tamwil: how scripts/test --valgrind runs them under memcheck. With
+ * TAMWIL_E2E_WRAP set the daemon is many times slower, so tests do less
+ * and wait longer (below); the deadlines given to h_run(), hd_run(),
+ * hd_batch(), h_daemon_stop() and h_log_wait(), and the daemon's start,
+ * are stretched by h_wait_ms().
+ */
+#define H_WRAP_ENV	  "TAMWIL_E2E_WRAP"
+#define H_WRAP_CLIENT_ENV "TAMWIL_E2E_WRAP_CLIENT"
+/* How many times longer a deadline is under TAMWIL_E2E_WRAP. */
+#define H_SLOW_FACTOR 10
+/* The daemon's handshake deadline then, unless a test gives its own. */
+#define H_SLOW_HANDSHAKE_S "30"
+
+/* 1 when TAMWIL_E2E_WRAP is set. */
+int h_slow(void);
+
+/* n, or slow when TAMWIL_E2E_WRAP is set: a count that costs time. */
+int h_count(int n, int slow);
+
+/* ms, or H_SLOW_FACTOR times ms when TAMWIL_E2E_WRAP is set. */
+int h_wait_ms(int ms);
+
+/*
  * Creates a fresh private directory "$TMPDIR/tamwil-e2e.XXXXXX" (TMPDIR
  * defaults to /tmp) and writes its path into dir. Returns 0 or -1.
  */

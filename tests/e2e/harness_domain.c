@@ -211,7 +211,7 @@ int hd_run(hd_result *r, int timeout_ms, const char *const env[],
 	r->timed_out = 0;
 	if (c->overflow || h_spawn(&p, c->argv, env) != 0)
 		return -1;
-	return hd_collect(&p, h_now_ms() + timeout_ms, r);
+	return hd_collect(&p, h_now_ms() + h_wait_ms(timeout_ms), r);
 }
 
 size_t hd_batch(const hd_cmd *cmds, size_t n, size_t parallel, int timeout_ms,
@@ -235,7 +235,8 @@ size_t hd_batch(const hd_cmd *cmds, size_t n, size_t parallel, int timeout_ms,
 		}
 		if (procs[done].pid < 0 ||
 		    hd_collect(&procs[done],
-			       procs[done].started_ms + timeout_ms, &r) != 0) {
+			       procs[done].started_ms + h_wait_ms(timeout_ms),
+			       &r) != 0) {
 			failures++;
 			continue;
 		}

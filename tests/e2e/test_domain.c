@@ -1010,14 +1010,27 @@ static void sc_expect_html(struct fixture *f, const struct sc_sum *all)
 static void test_published_figures(void **state)
 {
 	struct fixture *f = *state;
-	struct sc_app *apps = calloc(SC_N, sizeof(*apps));
-	hd_cmd *cmds = calloc(SC_N, sizeof(*cmds));
-	int *index = calloc(SC_N, sizeof(*index));
+	struct sc_app *apps;
+	hd_cmd *cmds;
+	int *index;
 	struct sc_sum by_sex[2] = {{0}}, by_region[2] = {{0}}, all = {0};
-	struct sc_ctx x = {apps, index};
+	struct sc_ctx x;
 	int64_t t0 = h_now_ms(), sum = 0;
 	size_t n = 0, women = 0;
 	json_t *j;
+
+	/*
+	 * The figures are the published ones, so the count cannot shrink:
+	 * under a checker (TAMWIL_E2E_WRAP) its thousand client runs would
+	 * take most of an hour, and the other tests cover the same code.
+	 */
+	if (h_slow())
+		skip();
+	apps = calloc(SC_N, sizeof(*apps));
+	cmds = calloc(SC_N, sizeof(*cmds));
+	index = calloc(SC_N, sizeof(*index));
+	x.apps = apps;
+	x.index = index;
 
 	assert_non_null(apps);
 	assert_non_null(cmds);

@@ -8,7 +8,8 @@
  * asks who it is, again and again: every answer must come, each within
  * FLOOD_LATENCY_MS, and the daemon must stop cleanly afterwards.
  *
- * Bounded: FLOOD_MS of flood, fixed numbers of sockets.
+ * Bounded: FLOOD_MS of flood, fixed numbers of sockets (FLOOD_SLOW times
+ * fewer, and a longer promise, under a checker: TAMWIL_E2E_WRAP).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,12 +45,32 @@
 #define TRICKLERS	100
 #define GARBAGE		100
 #define SLOW_READERS	8
-#define N_IDLE		((size_t)IDLE_PER_SOURCE * IDLE_SOURCES)
-#define N_SOCKETS	(N_IDLE + TRICKLERS + GARBAGE)
+/* Under a checker (TAMWIL_E2E_WRAP) the flood is this many times smaller. */
+#define FLOOD_SLOW 20
 /* Reopened sockets per round, so the test never spins on reconnects. */
 #define REOPEN_PER_ROUND 200
 
 enum kind { IDLE, TRICKLE, JUNK };
+
+/*
+ * The flood's size: the numbers above, or FLOOD_SLOW times fewer sockets
+ * and a promise h_wait_ms() stretches under a checker.
+ */
+static struct {
+	size_t idle_per_source, tricklers, garbage, idle, sockets;
+	int latency_ms;
+} fl;
+
+static void flood_size(void)
+{
+	fl.idle_per_source =
+	    (size_t)h_count(IDLE_PER_SOURCE, IDLE_PER_SOURCE / FLOOD_SLOW);
+	fl.tricklers = (size_t)h_count(TRICKLERS, TRICKLERS / FLOOD_SLOW);
+	fl.garbage = (size_t)h_count(GARBAGE, GARBAGE / FLOOD_SLOW);
+	fl.idle = fl.idle_per_source * IDLE_SOURCES;
+	fl.sockets = fl.idle + fl.tricklers + fl.garbage;
+	fl.latency_ms = h_wait_ms(FLOOD_LATENCY_MS);
+}
 
 struct attacker {
 	int fd; /* -1 when closed */
@@ -138,7 +159,7 @@ static int flood_round(struct attacker *a, struct pollfd *p, int port)
 	int dropped = 0, reopened = 0;
 	nfds_t n = 0;
 
-	for (size_t i = 0; i < N_SOCKETS; i++) {
+	for (size_t i = 0; i < fl.sockets; i++) {
 		if (a[i].fd < 0 && reopened < REOPEN_PER_ROUND) {
 			a[i].fd = flood_connect(a[i].src, port);
 			reopened += a[i].fd >= 0;
@@ -146,7 +167,7 @@ static int flood_round(struct attacker *a, struct pollfd *p, int port)
 		if (a[i].fd >= 0)
 			flood_speak(&a[i]);
 	}
-	for (size_t i = 0; i < N_SOCKETS; i++) {
+	for (size_t i = 0; i < fl.sockets; i++) {
 		p[i].fd = a[i].fd;
 		p[i].events = POLLIN;
 		p[i].revents = 0;
@@ -154,7 +175,7 @@ static int flood_round(struct attacker *a, struct pollfd *p, int port)
 	}
 	if (poll(p, n, 50) < 0)
 		return 0;
-	for (size_t i = 0; i < N_SOCKETS; i++)
+	for (size_t i = 0; i < fl.sockets; i++)
 		if (a[i].fd >= 0 &&
 		    (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			dropped += flood_drain(&a[i]);
@@ -180,8 +201,8 @@ static void *office_main(void *arg)
 	opt.server = addr;
 	opt.server_noise_pk = server.noise_pk;
 	opt.key = &key;
-	opt.connect_timeout_ms = FLOOD_LATENCY_MS * 2;
-	opt.io_timeout_ms = FLOOD_LATENCY_MS * 2;
+	opt.connect_timeout_ms = fl.latency_ms * 2;
+	opt.io_timeout_ms = fl.latency_ms * 2;
 	while (!o->stop && o->failure[0] == '\0') {
 		int64_t t0 = h_now_ms(), took;
 		tamwil_client *c = NULL;
@@ -243,7 +264,7 @@ static void raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	}
-	if (rl.rlim_cur < N_SOCKETS + 512)
+	if (rl.rlim_cur < fl.sockets + 512)
 		skip(); /* the machine will not let this test hold its flood */
 }
 
@@ -266,8 +287,8 @@ static void world_make(struct fixture *f)
 static void test_flood(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct attacker *a = calloc(N_SOCKETS, sizeof(*a));
-	struct pollfd *p = calloc(N_SOCKETS, sizeof(*p));
+	struct attacker *a;
+	struct pollfd *p;
 	h_noise readers[SLOW_READERS];
 	struct office o = {0};
 	pthread_t office;
@@ -275,18 +296,21 @@ static void test_flood(void **state)
 	int dropped = 0, ws;
 
 	(void)state;
+	flood_size();
+	a = calloc(fl.sockets, sizeof(*a));
+	p = calloc(fl.sockets, sizeof(*p));
 	assert_non_null(f);
 	assert_non_null(a);
 	assert_non_null(p);
 	raise_fd_limit();
 	world_make(f);
-	for (size_t i = 0; i < N_SOCKETS; i++) {
+	for (size_t i = 0; i < fl.sockets; i++) {
 		a[i].fd = -1;
-		if (i < N_IDLE) {
+		if (i < fl.idle) {
 			a[i].kind = IDLE;
-			snprintf(a[i].src, sizeof(a[i].src), "127.0.0.%zu",
-				 2 + i / IDLE_PER_SOURCE);
-		} else if (i < N_IDLE + TRICKLERS) {
+			snprintf(a[i].src, sizeof(a[i].src), "127.0.0.%u",
+				 (unsigned char)(2 + i / fl.idle_per_source));
+		} else if (i < fl.idle + fl.tricklers) {
 			a[i].kind = TRICKLE;
 			snprintf(a[i].src, sizeof(a[i].src), "127.0.0.%d",
 				 2 + IDLE_SOURCES);
@@ -312,7 +336,7 @@ static void test_flood(void **state)
 		"%d of %d answers, the slowest in %lld ms\n",
 		dropped, o.answered, o.asked, (long long)o.worst_ms);
 
-	for (size_t i = 0; i < N_SOCKETS; i++)
+	for (size_t i = 0; i < fl.sockets; i++)
 		if (a[i].fd >= 0)
 			close(a[i].fd);
 	for (int i = 0; i < SLOW_READERS; i++)
@@ -320,9 +344,9 @@ static void test_flood(void **state)
 	if (o.failure[0] != '\0')
 		H_FAIL("the office was not served: %s", o.failure);
 	assert_true(o.answered >= 10);
-	if (o.worst_ms > FLOOD_LATENCY_MS)
+	if (o.worst_ms > fl.latency_ms)
 		H_FAIL("the office waited %lld ms, more than %d ms",
-		       (long long)o.worst_ms, FLOOD_LATENCY_MS);
+		       (long long)o.worst_ms, fl.latency_ms);
 	/* The daemon let the silent ones go: they were dropped and redone. */
 	assert_true(dropped > 0);
 	assert_true(h_daemon_alive(&f->d));

@@ -413,6 +413,14 @@ static void test_import_thousand_rows(void **state)
 	json_t *j, *applied, *listed;
 	size_t n;
 
+	/*
+	 * The bad rows lie across the thousand lines, so the sheet cannot
+	 * shrink: under a checker (TAMWIL_E2E_WRAP) its thousand operations
+	 * would take most of an hour, and the 200-row sheets of
+	 * the tests below go through the same code.
+	 */
+	if (h_slow())
+		skip();
 	if (h_path(sheet, sizeof(sheet), f->dir, "beneficiaires.csv") != 0)
 		H_FAIL("path too long");
 	write_sheet(sheet, ROWS);
