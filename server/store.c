@@ -304,6 +304,8 @@ void store_close(store *st)
 		sqlite3_finalize(st->stmt[i]);
 	for (int i = 0; i < 2 * STORE_F_SETS; i++)
 		sqlite3_finalize(st->list[i]);
+	for (int i = 0; i < 8; i++)
+		sqlite3_finalize(st->report[i]);
 	sqlite3_close(st->db);
 	free(st);
 }

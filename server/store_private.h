@@ -55,8 +55,6 @@ enum store_stmt {
 	STMT_EVENTS,
 	STMT_PROGRAMMES,
 	STMT_REGIONS,
-	STMT_REPORT,
-	STMT_REPORT_MONTH,
 	/* store_log.c */
 	STMT_LOG_SIZE,
 	STMT_LOG_ADD,
@@ -98,6 +96,9 @@ struct store {
 	sqlite3_stmt *stmt[STMT_COUNT];
 	/* List statements: the page of set i at i, its count at SETS + i. */
 	sqlite3_stmt *list[2 * STORE_F_SETS];
+	/* Reports by group then by month, each without filter, by
+	 * region, by programme, by both (store_query.c). */
+	sqlite3_stmt *report[8];
 	char err[256];
 #ifdef TAMWIL_TEST_HOOKS
 	int fail_commits; /* store_test_fail_commits() */

@@ -13,6 +13,43 @@
 
 #include "store_private.h"
 
+/*
+ * A report by group (?1 is the enum store_group; sex and category group by
+ * their number as text and sort as numbers) and by month (the same
+ * columns, counted from the events of each month), each in two halves
+ * around the filters of query_report_sql().
+ */
+#define QUERY_REPORT_HEAD                                                      \
+	"SELECT CASE ?1 WHEN 1 THEN r.code WHEN 2 THEN p.code"                 \
+	"  WHEN 3 THEN a.sector WHEN 4 THEN CAST(a.sex AS TEXT)"               \
+	"  ELSE CAST(a.category AS TEXT) END AS g,"                            \
+	" p.currency, count(*), sum(a.state IN (2, 5, 6, 7, 8, 9)),"           \
+	" sum(a.state = 3), sum(a.state = 4), sum(a.disbursed > 0),"           \
+	" sum(a.sex = 1), sum(a.requested), sum(a.granted), sum(a.disbursed)," \
+	" sum(a.repaid)"                                                       \
+	" FROM applications a "
+#define QUERY_REPORT_TAIL                                                      \
+	" GROUP BY g, p.currency"                                              \
+	" ORDER BY CASE WHEN ?1 IN (4, 5) THEN CAST(g AS INTEGER) END, g,"     \
+	" p.currency"
+#define QUERY_REPORT_MONTH_HEAD                                                \
+	"SELECT strftime('%Y-%m', e.time, 'unixepoch') AS g, p.currency,"      \
+	" sum(e.action = 'submitted'), sum(e.action = 'approved'),"            \
+	" sum(e.action = 'rejected'), sum(e.action = 'withdrawn'),"            \
+	" count(DISTINCT CASE WHEN e.action = 'disbursement'"                  \
+	"  THEN e.application_id END),"                                        \
+	" sum(e.action = 'submitted' AND a.sex = 1),"                          \
+	" sum(CASE WHEN e.action = 'submitted' THEN a.requested ELSE 0 END),"  \
+	" sum(CASE WHEN e.action = 'approved' THEN e.amount ELSE 0 END),"      \
+	" sum(CASE WHEN e.action = 'disbursement' THEN e.amount ELSE 0 END),"  \
+	" sum(CASE WHEN e.action = 'repayment' THEN e.amount ELSE 0 END)"      \
+	" FROM applications a "
+#define QUERY_REPORT_MONTH_JOIN " JOIN events e ON e.application_id = a.id"
+#define QUERY_REPORT_MONTH_TAIL " GROUP BY g, p.currency ORDER BY g, p.currency"
+#define QUERY_REPORT_JOINS                                                     \
+	" JOIN programmes p ON p.id = a.programme_id"                          \
+	" JOIN regions r ON r.id = a.region_id"
+
 /* Entries are concatenated literals by design, not missing commas. */
 // NOLINTBEGIN(bugprone-suspicious-missing-comma)
 static const char *const query_sql[STMT_COUNT] = {
@@ -23,41 +60,6 @@ static const char *const query_sql[STMT_COUNT] = {
 		    " WHERE e.application_id = ?1 ORDER BY e.id",
     [STMT_PROGRAMMES] = STORE_PROGRAMME_SELECT "ORDER BY p.code",
     [STMT_REGIONS] = "SELECT code, name FROM regions ORDER BY code",
-    /*
-     * ?1 is the enum store_group. Sex and category group by their number
-     * as text and sort as numbers.
-     */
-    [STMT_REPORT] =
-	"SELECT CASE ?1 WHEN 1 THEN r.code WHEN 2 THEN p.code"
-	"  WHEN 3 THEN a.sector WHEN 4 THEN CAST(a.sex AS TEXT)"
-	"  ELSE CAST(a.category AS TEXT) END AS g,"
-	" p.currency, count(*), sum(a.state IN (2, 5, 6, 7, 8, 9)),"
-	" sum(a.state = 3), sum(a.state = 4), sum(a.disbursed > 0),"
-	" sum(a.sex = 1), sum(a.requested), sum(a.granted), sum(a.disbursed),"
-	" sum(a.repaid)"
-	" FROM applications a JOIN programmes p ON p.id = a.programme_id"
-	" JOIN regions r ON r.id = a.region_id"
-	" WHERE (?2 IS NULL OR p.code = ?2) AND (?3 IS NULL OR r.code = ?3)"
-	" GROUP BY g, p.currency"
-	" ORDER BY CASE WHEN ?1 IN (4, 5) THEN CAST(g AS INTEGER) END, g,"
-	" p.currency",
-    /* The same columns, counted from the events of each month. */
-    [STMT_REPORT_MONTH] =
-	"SELECT strftime('%Y-%m', e.time, 'unixepoch') AS g, p.currency,"
-	" sum(e.action = 'submitted'), sum(e.action = 'approved'),"
-	" sum(e.action = 'rejected'), sum(e.action = 'withdrawn'),"
-	" count(DISTINCT CASE WHEN e.action = 'disbursement'"
-	"  THEN e.application_id END),"
-	" sum(e.action = 'submitted' AND a.sex = 1),"
-	" sum(CASE WHEN e.action = 'submitted' THEN a.requested ELSE 0 END),"
-	" sum(CASE WHEN e.action = 'approved' THEN e.amount ELSE 0 END),"
-	" sum(CASE WHEN e.action = 'disbursement' THEN e.amount ELSE 0 END),"
-	" sum(CASE WHEN e.action = 'repayment' THEN e.amount ELSE 0 END)"
-	" FROM events e JOIN applications a ON a.id = e.application_id"
-	" JOIN programmes p ON p.id = a.programme_id"
-	" JOIN regions r ON r.id = a.region_id"
-	" WHERE (?2 IS NULL OR p.code = ?2) AND (?3 IS NULL OR r.code = ?3)"
-	" GROUP BY g, p.currency ORDER BY g, p.currency",
 };
 // NOLINTEND(bugprone-suspicious-missing-comma)
 
@@ -583,9 +585,70 @@ static int query_report_row(sqlite3_stmt *s, void *ctx)
  * with sex 1. Amounts are exact sums in minor units; a sum that overflows
  * 64 bits is -1.
  */
+/*
+ * The text of the report (month 0: by group, 1: by month) over the
+ * applications of programme ?2 when set has STORE_F_PROGRAMME and region
+ * ?3 when it has STORE_F_REGION, walking the index of the filter given
+ * (all applications without one) into buf. 0, or -1 when it does not
+ * fit.
+ */
+static int query_report_sql(unsigned set, int month, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int rc;
+
+	buf[0] = '\0';
+	rc = query_cat(buf, cap, &len,
+		       month ? QUERY_REPORT_MONTH_HEAD : QUERY_REPORT_HEAD);
+	if (set & STORE_F_PROGRAMME)
+		rc |= query_cat(buf, cap, &len,
+				"INDEXED BY applications_programme");
+	else if (set & STORE_F_REGION)
+		rc |=
+		    query_cat(buf, cap, &len, "INDEXED BY applications_region");
+	if (month)
+		rc |= query_cat(buf, cap, &len, QUERY_REPORT_MONTH_JOIN);
+	rc |= query_cat(buf, cap, &len, QUERY_REPORT_JOINS);
+	if (set & STORE_F_PROGRAMME)
+		rc |= query_cat(buf, cap, &len,
+				" WHERE a.programme_id ="
+				" (SELECT id FROM programmes WHERE code = ?2)");
+	if (set & STORE_F_REGION)
+		rc |= query_cat(buf, cap, &len,
+				set & STORE_F_PROGRAMME ? " AND" : " WHERE") ||
+		      query_cat(buf, cap, &len,
+				" a.region_id ="
+				" (SELECT id FROM regions WHERE code = ?3)");
+	rc |= query_cat(buf, cap, &len,
+			month ? QUERY_REPORT_MONTH_TAIL : QUERY_REPORT_TAIL);
+	return rc != 0 ? -1 : 0;
+}
+
+/* The report statement of query_report_sql(), prepared on first use. */
+static sqlite3_stmt *query_report_stmt(store *st, unsigned set, int month)
+{
+	sqlite3_stmt **slot = &st->report[month * 4 + set];
+	char sql[2048];
+
+	if (*slot != NULL)
+		return *slot;
+	if (query_report_sql(set, month, sql, sizeof(sql)) != 0) {
+		snprintf(st->err, sizeof(st->err), "report %u too long", set);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot,
+			       NULL) != SQLITE_OK) {
+		store_fail(st, "prepare a report");
+		*slot = NULL;
+	}
+	return *slot;
+}
+
 int store_report(store *st, enum store_group by, const char *programme,
 		 const char *region, store_report_fn fn, void *arg)
 {
+	unsigned set = 0;
+	int month = by == STORE_GROUP_MONTH;
 	sqlite3_stmt *s;
 	struct query_report q;
 	int rc;
@@ -595,18 +658,22 @@ int store_report(store *st, enum store_group by, const char *programme,
 			 (int)by);
 		return -1;
 	}
-	s = query_stmt(st, by == STORE_GROUP_MONTH ? STMT_REPORT_MONTH
-						   : STMT_REPORT);
+	if (programme != NULL && programme[0] != '\0')
+		set |= STORE_F_PROGRAMME;
+	if (region != NULL && region[0] != '\0')
+		set |= STORE_F_REGION;
+	s = query_report_stmt(st, set, month);
 	if (s == NULL)
 		return -1;
 	memset(&q, 0, sizeof(q));
 	q.fn = fn;
 	q.arg = arg;
-	/* The month statement has no ?1: binding it is not an error. */
-	if ((by != STORE_GROUP_MONTH &&
-	     sqlite3_bind_int(s, 1, (int)by) != SQLITE_OK) ||
-	    store_bind_text_or_null(s, 2, programme) != SQLITE_OK ||
-	    store_bind_text_or_null(s, 3, region) != SQLITE_OK) {
+	if ((!month && sqlite3_bind_int(s, 1, (int)by) != SQLITE_OK) ||
+	    ((set & STORE_F_PROGRAMME) &&
+	     sqlite3_bind_text(s, 2, programme, -1, SQLITE_STATIC) !=
+		 SQLITE_OK) ||
+	    ((set & STORE_F_REGION) &&
+	     sqlite3_bind_text(s, 3, region, -1, SQLITE_STATIC) != SQLITE_OK)) {
 		rc = store_fail(st, "report");
 		goto out;
 	}
