@@ -29,15 +29,16 @@
 #include "store.h"
 #include "tamwil-client.h"
 
-#define PF_REGIONS   16	       /* BNAA..BNAP, as tamwil-bench --prefill */
-#define PF_PROGRAMME 10000     /* applications per programme */
-#define PF_CHUNK_MAX 100000    /* submissions per transaction, at most */
-#define PF_CHUNK     4000      /* by default */
-#define PF_CACHE_MIB 1024      /* the writer's page cache */
-#define PF_BLOCK     20	       /* decisions come by blocks of 20: */
-#define PF_DECISIONS 4	       /* 2 approvals, 1 rejection, 1 tranche */
-#define PF_MAX_APPS  15984000L /* 16 regions of 999 000 a year */
-#define E(x)	     TAMWIL__V1__ERROR_CODE__ERROR_##x
+#define PF_REGIONS   16	    /* BNAA..BNAP, as tamwil-bench --prefill */
+#define PF_PROGRAMME 10000  /* applications per programme */
+#define PF_CHUNK_MAX 100000 /* submissions per transaction, at most */
+#define PF_CHUNK     4000   /* by default */
+#define PF_CACHE_MIB 1024   /* the writer's page cache */
+/* Decisions come by blocks of 21 submissions, a number prime to the
+ * regions' so that every region gets some. */
+#define PF_BLOCK    21
+#define PF_MAX_APPS 15984000L /* 16 regions of 999 000 a year */
+#define E(x)	    TAMWIL__V1__ERROR_CODE__ERROR_##x
 
 static const char pf_usage[] =
     "usage: tamwil-prefill --state DIR -n N [--chunk K] [--tamwild PATH]\n"
@@ -46,7 +47,7 @@ static const char pf_usage[] =
     "and the benchmark's admin key when it holds no database) until it\n"
     "holds N applications, offline: every application a submission\n"
     "signed by a coordinator of regions BNAA..BNAP, applied by the\n"
-    "daemon's own code; of every 20, two approved (one of them paid in\n"
+    "daemon's own code; of every 21, two approved (one of them paid in\n"
     "one tranche) and one rejected; a new programme every 10 000.\n"
     "K submissions (default 4000) share one transaction. The daemon must\n"
     "not be running on DIR. SIGINT or SIGTERM stop it after the current\n"

@@ -29,7 +29,7 @@ done
 [ ! -e "$state" ] || fail "a refused command line created the folder"
 
 # 130 applications in transactions of 50: a programme change inside
-# no transaction, decisions for every block of 20.
+# no transaction, decisions for every block of 21.
 "$prefill" --state "$state" -n 130 --chunk 50 >"$tmp/out"
 grep -q "^130 applications in $state: 130 added" "$tmp/out" ||
 	fail "unexpected summary: $(cat "$tmp/out")"
