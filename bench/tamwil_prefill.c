@@ -446,11 +446,13 @@ static void *pf_producer(void *arg)
 		pf_batch *b = &f->sub[t];
 		long n = pf_chunk_size(f, k);
 		size_t i;
+		int quit;
 
 		pthread_mutex_lock(&f->mu);
 		pf_wait(f, b, 0);
+		quit = f->quit;
 		pthread_mutex_unlock(&f->mu);
-		if (f->quit)
+		if (quit)
 			break;
 		b->first = k;
 		for (i = 0; i < (size_t)(n > 0 ? n : 0); i++) {
