@@ -8,6 +8,7 @@
 #include "bench_work.h"
 
 #include "bench_daemon.h"
+#include "bench_ops.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -21,11 +22,7 @@
 
 #include <sodium.h>
 
-#define BENCH_CURRENCY	"MAD"
-#define BENCH_ENVELOPE	1000000000000000LL /* minor units */
-#define BENCH_CEILING	10000000LL
-#define BENCH_REQUESTED 4500000LL
-#define E(x)		TAMWIL__V1__ERROR_CODE__ERROR_##x
+#define E(x) TAMWIL__V1__ERROR_CODE__ERROR_##x
 
 /* Channels of a client thread, by the role that signs on them. */
 enum { CH_COORDINATOR = 0, CH_APPROVER = 1, CH_TREASURER = 2, CH_N = 3 };
@@ -146,16 +143,10 @@ static int bench_apply(tamwil_client *c, Tamwil__V1__Operation *op, int allowed,
 static int bench_region(tamwil_client *c, const char *code, char *why,
 			size_t cap)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__CreateRegion body = TAMWIL__V1__CREATE_REGION__INIT;
-	char name[64];
+	bench_opbuf b;
 
-	snprintf(name, sizeof(name), "Bench region %s", code);
-	body.code = (char *)code;
-	body.name = name;
-	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_REGION;
-	op.create_region = &body;
-	return bench_apply(c, &op, E(ALREADY_EXISTS), why, cap);
+	bench_op_region(&b, code);
+	return bench_apply(c, &b.op, E(ALREADY_EXISTS), why, cap);
 }
 
 /* Enrols key as name with role (and region). 0 or -1 with why. */
@@ -163,41 +154,20 @@ static int bench_enrol(tamwil_client *c, const keyfile_secret *key,
 		       const char *name, Tamwil__V1__Role role,
 		       const char *region, char *why, size_t cap)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__EnrolPrincipal body = TAMWIL__V1__ENROL_PRINCIPAL__INIT;
+	bench_opbuf b;
 
-	body.name = (char *)name;
-	body.role = role;
-	body.region = (char *)region;
-	body.noise_key.data = (uint8_t *)key->noise_pk;
-	body.noise_key.len = sizeof(key->noise_pk);
-	body.sign_key.data = (uint8_t *)key->sign_pk;
-	body.sign_key.len = sizeof(key->sign_pk);
-	op.body_case = TAMWIL__V1__OPERATION__BODY_ENROL_PRINCIPAL;
-	op.enrol_principal = &body;
-	return bench_apply(c, &op, 0, why, cap);
+	bench_op_enrol(&b, key, name, role, region);
+	return bench_apply(c, &b.op, 0, why, cap);
 }
 
 /* Creates programme code in MAD with the benchmark's envelope. */
 static int bench_programme(tamwil_client *c, const char *code, char *why,
 			   size_t cap)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__CreateProgramme body = TAMWIL__V1__CREATE_PROGRAMME__INIT;
-	Tamwil__V1__Money envelope = TAMWIL__V1__MONEY__INIT;
-	Tamwil__V1__Money ceiling = TAMWIL__V1__MONEY__INIT;
+	bench_opbuf b;
 
-	envelope.minor = BENCH_ENVELOPE;
-	envelope.currency = BENCH_CURRENCY;
-	ceiling.minor = BENCH_CEILING;
-	ceiling.currency = BENCH_CURRENCY;
-	body.code = (char *)code;
-	body.name = "Programme de mesure";
-	body.envelope = &envelope;
-	body.ceiling = &ceiling;
-	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME;
-	op.create_programme = &body;
-	return bench_apply(c, &op, 0, why, cap);
+	bench_op_programme(&b, code);
+	return bench_apply(c, &b.op, 0, why, cap);
 }
 
 /* Creates a fresh programme BENCH-NNNNNNNNN on c as env's. 0 or -1. */
@@ -346,12 +316,8 @@ static int bench_sign(bench_worker *w, int chan, Tamwil__V1__Operation *op,
 /* Submission number k of this run, its identity sealed. */
 static int bench_make_submit(bench_worker *w, long k, bench_op *out)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__SubmitApplication body =
-	    TAMWIL__V1__SUBMIT_APPLICATION__INIT;
 	Tamwil__V1__Identity id = TAMWIL__V1__IDENTITY__INIT;
-	Tamwil__V1__Money requested = TAMWIL__V1__MONEY__INIT;
-	Tamwil__V1__Money contribution = TAMWIL__V1__MONEY__INIT;
+	bench_opbuf b;
 	char nid[48];
 	uint8_t *box = NULL;
 	size_t len;
@@ -370,25 +336,8 @@ static int bench_make_submit(bench_worker *w, long k, bench_op *out)
 		snprintf(w->error, sizeof(w->error), "%s", err.message);
 		return -1;
 	}
-	requested.minor = BENCH_REQUESTED;
-	requested.currency = BENCH_CURRENCY;
-	contribution.minor = 0;
-	contribution.currency = BENCH_CURRENCY;
-	body.programme = (char *)w->sh->env->programme;
-	body.region = (char *)w->pr->region;
-	body.identity_box.data = box;
-	body.identity_box.len = len;
-	body.sex = TAMWIL__V1__SEX__SEX_FEMALE;
-	body.birth_year = 1990;
-	body.category = TAMWIL__V1__CATEGORY__CATEGORY_RURAL_WOMAN;
-	body.sector = "crafts";
-	body.activity = "Atelier de tissage de tapis";
-	body.amount_requested = &requested;
-	body.own_contribution = &contribution;
-	body.financing_formula = "";
-	op.body_case = TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION;
-	op.submit_application = &body;
-	rc = bench_sign(w, CH_COORDINATOR, &op, out);
+	bench_op_submit(&b, w->sh->env->programme, w->pr->region, box, len);
+	rc = bench_sign(w, CH_COORDINATOR, &b.op, out);
 	out->what = 0;
 	free(box);
 	return rc;
@@ -398,46 +347,22 @@ static int bench_make_submit(bench_worker *w, long k, bench_op *out)
 static int bench_make_decision(bench_worker *w, const char *ref, int reject,
 			       bench_op *out)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__ApproveApplication approve =
-	    TAMWIL__V1__APPROVE_APPLICATION__INIT;
-	Tamwil__V1__RejectApplication rej =
-	    TAMWIL__V1__REJECT_APPLICATION__INIT;
+	bench_opbuf b;
 
-	if (reject) {
-		rej.reference = (char *)ref;
-		rej.reason = "Projet non viable en l'état";
-		op.body_case = TAMWIL__V1__OPERATION__BODY_REJECT_APPLICATION;
-		op.reject_application = &rej;
-	} else {
-		approve.reference = (char *)ref;
-		op.body_case = TAMWIL__V1__OPERATION__BODY_APPROVE_APPLICATION;
-		op.approve_application = &approve;
-	}
+	bench_op_decision(&b, ref, reject);
 	out->what = 1;
-	return bench_sign(w, CH_APPROVER, &op, out);
+	return bench_sign(w, CH_APPROVER, &b.op, out);
 }
 
 /* The one tranche, in cash, of the whole amount of reference ref. */
 static int bench_make_disbursement(bench_worker *w, const char *ref,
 				   bench_op *out)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__RecordDisbursement body =
-	    TAMWIL__V1__RECORD_DISBURSEMENT__INIT;
-	Tamwil__V1__Money amount = TAMWIL__V1__MONEY__INIT;
+	bench_opbuf b;
 
-	amount.minor = BENCH_REQUESTED;
-	amount.currency = BENCH_CURRENCY;
-	body.reference = (char *)ref;
-	body.amount = &amount;
-	body.method = TAMWIL__V1__DISBURSEMENT_METHOD__METHOD_CASH;
-	body.payment_reference = "RECU-1";
-	body.date = "";
-	op.body_case = TAMWIL__V1__OPERATION__BODY_RECORD_DISBURSEMENT;
-	op.record_disbursement = &body;
+	bench_op_disbursement(&b, ref);
 	out->what = 2;
-	return bench_sign(w, CH_TREASURER, &op, out);
+	return bench_sign(w, CH_TREASURER, &b.op, out);
 }
 
 /*

@@ -295,12 +295,26 @@ int store_open_reader(const char *path, store **out, char *err, size_t err_len)
 			     "PRAGMA foreign_keys = ON;", 0, out, err, err_len);
 }
 
+int store_cache(store *st, int mib)
+{
+	char sql[64];
+
+	/* A negative cache_size is in KiB rather than pages. */
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld",
+		 -(long long)mib * 1024);
+	return store_exec(st, sql, "set the cache size");
+}
+
 void store_close(store *st)
 {
 	if (st == NULL)
 		return;
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (int i = 0; i < 2 * STORE_F_SETS; i++)
+		sqlite3_finalize(st->list[i]);
+	for (int i = 0; i < 8; i++)
+		sqlite3_finalize(st->report[i]);
 	sqlite3_close(st->db);
 	free(st);
 }

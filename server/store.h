@@ -56,6 +56,13 @@ int store_open_reader(const char *path, store **out, char *err, size_t err_len);
 void store_close(store *st);
 
 /*
+ * Lets the connection keep up to mib MiB of the database's pages in its
+ * own cache (SQLite's default is 2 MiB), for bulk work on a large
+ * database: 0, or -1 with store_errmsg() set.
+ */
+int store_cache(store *st, int mib);
+
+/*
  * Copies the database at src_path, as one consistent snapshot, into a new
  * file dst_path (mode 0600; refused when it exists) in rollback-journal
  * mode, so the copy is one self-contained file; the copy is flushed to
@@ -360,6 +367,17 @@ int store_applications(store *st, const store_filter *f,
 		       store_application_fn fn, void *arg, uint64_t *total);
 
 /* Calls fn for each programme, by code. */
+/*
+ * Calls fn with each line of SQLite's plan (EXPLAIN QUERY PLAN) of the
+ * page (count 0) or the count (count 1) that store_applications() runs
+ * for f, e.g. "SEARCH a USING INDEX applications_region (region_id=? AND
+ * rowid>?)": how a list finds its rows, for tests and diagnosis. 0, fn's
+ * non-zero value, or -1.
+ */
+typedef int (*store_plan_fn)(void *arg, const char *detail);
+int store_applications_plan(store *st, const store_filter *f, int count,
+			    store_plan_fn fn, void *arg);
+
 typedef int (*store_programme_fn)(void *arg, const store_programme *p);
 int store_programmes(store *st, store_programme_fn fn, void *arg);
 

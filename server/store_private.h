@@ -53,12 +53,8 @@ enum store_stmt {
 	STMT_READ_BEGIN,
 	STMT_READ_END,
 	STMT_EVENTS,
-	STMT_APPLICATIONS,
-	STMT_APPLICATIONS_COUNT,
 	STMT_PROGRAMMES,
 	STMT_REGIONS,
-	STMT_REPORT,
-	STMT_REPORT_MONTH,
 	/* store_log.c */
 	STMT_LOG_SIZE,
 	STMT_LOG_ADD,
@@ -83,9 +79,31 @@ enum store_stmt {
 #define STORE_IDEM_KEYLEN 16
 #define STORE_OP_HASHLEN  32
 
+/*
+ * A list's filters, one bit each (store_query.c); a filter set is their
+ * union. Each set has its own page and count statements, written for the
+ * filters it holds and prepared on first use.
+ */
+enum {
+	STORE_F_REGION = 1 << 0,
+	STORE_F_PROGRAMME = 1 << 1,
+	STORE_F_STATE = 1 << 2,
+	STORE_F_SECTOR = 1 << 3,
+	STORE_F_CATEGORY = 1 << 4,
+	STORE_F_SEX = 1 << 5,
+	STORE_F_FROM = 1 << 6,
+	STORE_F_TO = 1 << 7,
+	STORE_F_SETS = 1 << 8
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	/* List statements: the page of set i at i, its count at SETS + i. */
+	sqlite3_stmt *list[2 * STORE_F_SETS];
+	/* Reports by group then by month, each without filter, by
+	 * region, by programme, by both (store_query.c). */
+	sqlite3_stmt *report[8];
 	char err[256];
 	int full; /* the last store_fail() was a full disk */
 #ifdef TAMWIL_TEST_HOOKS
@@ -124,7 +142,7 @@ int store_column_key(sqlite3_stmt *s, int col, uint8_t *dst);
  * The columns and joins that read an application (store_application_get()
  * and store_applications()); store_application_row() reads them back.
  */
-#define STORE_APPLICATION_SELECT                                               \
+#define STORE_APPLICATION_COLUMNS                                              \
 	"SELECT a.id, a.reference, a.programme_id, p.code, p.currency,"        \
 	" a.region_id, r.code, a.beneficiary_id, a.state, a.sex,"              \
 	" a.birth_year, a.category, a.sector, a.activity, a.requested,"        \
@@ -132,11 +150,14 @@ int store_column_key(sqlite3_stmt *s, int col, uint8_t *dst);
 	" a.submitted_by, coalesce(a.decided_by, 0), s.name,"                  \
 	" coalesce(d.name, ''), coalesce(a.reason, ''), a.submitted_at,"       \
 	" coalesce(a.decided_at, 0)"                                           \
-	" FROM applications a"                                                 \
+	" FROM applications a "
+#define STORE_APPLICATION_JOINS                                                \
 	" JOIN programmes p ON p.id = a.programme_id"                          \
 	" JOIN regions r ON r.id = a.region_id"                                \
 	" JOIN principals s ON s.id = a.submitted_by"                          \
 	" LEFT JOIN principals d ON d.id = a.decided_by "
+#define STORE_APPLICATION_SELECT                                               \
+	STORE_APPLICATION_COLUMNS STORE_APPLICATION_JOINS
 
 /* Fills a from the current row of a STORE_APPLICATION_SELECT statement. */
 void store_application_row(sqlite3_stmt *s, store_application *a);
@@ -144,14 +165,17 @@ void store_application_row(sqlite3_stmt *s, store_application *a);
 /*
  * The columns that read a programme with its totals and its number of
  * approved applications (store_programme_get() and store_programmes());
- * store_programme_row() reads them back.
+ * store_programme_row() reads them back. The number comes from the
+ * running counts (schema 5): a row per region and state, however many
+ * applications the programme holds.
  */
 #define STORE_PROGRAMME_SELECT                                                 \
 	"SELECT p.id, p.code, p.name, p.currency, p.envelope, p.ceiling,"      \
 	" coalesce(p.period_start, ''), coalesce(p.period_end, ''),"           \
 	" p.target_beneficiaries, p.categories, p.granted, p.disbursed,"       \
-	" (SELECT count(*) FROM applications a WHERE a.programme_id = p.id"    \
-	"  AND a.state IN (2, 5, 6, 7, 8, 9))"                                 \
+	" (SELECT coalesce(sum(c.n), 0) FROM application_counts c"             \
+	"  INDEXED BY application_counts_programme"                            \
+	"  WHERE c.programme_id = p.id AND c.state IN (2, 5, 6, 7, 8, 9))"     \
 	" FROM programmes p "
 
 /* Fills p from the current row of a STORE_PROGRAMME_SELECT statement. */

@@ -219,4 +219,50 @@ const char *const store_schema_migrations[STORE_SCHEMA_VERSION] = {
     "  DEFAULT 0 CHECK (key_version BETWEEN 0 AND 63);"
     "CREATE INDEX beneficiaries_key_version"
     "  ON beneficiaries(key_version);",
+    /*
+     * 6: every filter of a list has an index to start from, and the
+     * totals of lists filtered by region, programme and state come from
+     * a running count kept by triggers (so no path that writes an
+     * application can forget it) instead of a walk over the matches.
+     */
+    "CREATE INDEX applications_region_state ON applications(region_id, state);"
+    "CREATE INDEX applications_sector ON applications(sector);"
+    "CREATE INDEX applications_category ON applications(category);"
+    "CREATE INDEX applications_sex ON applications(sex);"
+    "CREATE TABLE application_counts ("
+    "  region_id INTEGER NOT NULL REFERENCES regions(id),"
+    "  programme_id INTEGER NOT NULL REFERENCES programmes(id),"
+    "  state INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL CHECK (n >= 0),"
+    "  PRIMARY KEY (region_id, programme_id, state)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX application_counts_programme"
+    "  ON application_counts(programme_id, state);"
+    "INSERT INTO application_counts"
+    "  SELECT region_id, programme_id, state, count(*) FROM applications"
+    "  GROUP BY region_id, programme_id, state;"
+    "CREATE TRIGGER application_counts_insert AFTER INSERT ON applications"
+    " BEGIN"
+    "  INSERT INTO application_counts"
+    "  VALUES (new.region_id, new.programme_id, new.state, 1)"
+    "  ON CONFLICT DO UPDATE SET n = n + 1;"
+    " END;"
+    "CREATE TRIGGER application_counts_update"
+    "  AFTER UPDATE OF region_id, programme_id, state ON applications"
+    "  WHEN old.region_id <> new.region_id"
+    "  OR old.programme_id <> new.programme_id OR old.state <> new.state"
+    " BEGIN"
+    "  UPDATE application_counts SET n = n - 1"
+    "  WHERE region_id = old.region_id AND programme_id = old.programme_id"
+    "  AND state = old.state;"
+    "  INSERT INTO application_counts"
+    "  VALUES (new.region_id, new.programme_id, new.state, 1)"
+    "  ON CONFLICT DO UPDATE SET n = n + 1;"
+    " END;"
+    "CREATE TRIGGER application_counts_delete AFTER DELETE ON applications"
+    " BEGIN"
+    "  UPDATE application_counts SET n = n - 1"
+    "  WHERE region_id = old.region_id AND programme_id = old.programme_id"
+    "  AND state = old.state;"
+    " END;",
 };

@@ -6,7 +6,7 @@
 #ifndef TAMWIL_STORE_SCHEMA_H
 #define TAMWIL_STORE_SCHEMA_H
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 extern const char *const store_schema_migrations[STORE_SCHEMA_VERSION];
 

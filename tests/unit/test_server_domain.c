@@ -762,7 +762,19 @@ struct page {
 	int n;
 	int64_t last_id;
 	char refs[32][STORE_REF_MAX];
+	int64_t ids[32];
 };
+
+static int collect_id(void *arg, const store_application *a)
+{
+	struct page *p = arg;
+
+	if (p->n < 32)
+		p->ids[p->n] = a->id;
+	p->n++;
+	p->last_id = a->id;
+	return 0;
+}
 
 static int collect_application(void *arg, const store_application *a)
 {
@@ -912,6 +924,252 @@ static void test_list_filters(void **state)
 	assert_int_equal(total, 13);
 }
 
+/*
+ * 40 applications whose every filtered attribute varies on its own
+ * cycle, over two regions and two programmes, some approved or rejected
+ * after submission (the counts follow updates): the attributes are kept
+ * in `seeded` so that a test can compute each list's answer by hand.
+ */
+#define SEEDED 40
+
+struct seeded {
+	int64_t id;
+	const char *region, *programme, *sector;
+	int state, category, sex;
+	int64_t when;
+};
+
+static void seed_varied(struct fixture *f, struct seeded *v)
+{
+	int64_t prog2 = programme(f, "SEC-2026", "MAD");
+	store_application a;
+
+	for (int i = 0; i < SEEDED; i++) {
+		int cas = i % 2, second = (i / 3) % 2;
+
+		application_init(
+		    f, &a, second ? prog2 : f->prog, cas ? f->cas : f->lag,
+		    beneficiary(f, (uint8_t)(i + 1), cas ? f->cas : f->lag),
+		    utc(2026, 1, 1, 12, 0, 0) + (int64_t)i * 86400);
+		a.sex = i % 3 == 0 ? 1 : 2;
+		a.category = 1 + i % 4;
+		if (i % 5 == 0)
+			snprintf(a.sector, sizeof(a.sector), "commerce");
+		assert_int_equal(store_application_add(f->st, &a), 0);
+		if (i % 7 == 1)
+			assert_int_equal(
+			    set_state(f, &a, STORE_APPROVED, 1000, 0, 0), 0);
+		else if (i % 7 == 3)
+			assert_int_equal(
+			    set_state(f, &a, STORE_REJECTED, 0, 0, 0), 0);
+		v[i].id = a.id;
+		v[i].region = cas ? "CAS" : "LAG";
+		v[i].programme = second ? "SEC-2026" : "FEM-2026";
+		v[i].sector = a.sector[0] == 'c' && a.sector[1] == 'o'
+				  ? "commerce"
+				  : "crafts";
+		v[i].state = a.state;
+		v[i].category = a.category;
+		v[i].sex = a.sex;
+		v[i].when = a.submitted_at;
+	}
+}
+
+/* The filter of set `set` (STORE_F_* bits of store_private.h, in the
+ * order region, programme, state, sector, category, sex, from, to) with
+ * the values of choice 0 or 1. */
+static void filter_of(store_filter *f, unsigned set, int choice)
+{
+	memset(f, 0, sizeof(*f));
+	if (set & 1)
+		f->region = choice ? "LAG" : "CAS";
+	if (set & 2)
+		f->programme = choice ? "SEC-2026" : "FEM-2026";
+	if (set & 4)
+		f->state = choice ? STORE_APPROVED : STORE_SUBMITTED;
+	if (set & 8)
+		f->sector = choice ? "commerce" : "crafts";
+	if (set & 16)
+		f->category = choice ? 1 : 2;
+	if (set & 32)
+		f->sex = choice ? 1 : 2;
+	if (set & 64)
+		f->from = utc(2026, 1, choice ? 1 : 5, 0, 0, 0);
+	if (set & 128)
+		f->to = utc(2026, 1, choice ? 12 : 30, 0, 0, 0);
+}
+
+/* 1 when v matches f, computed without the store. */
+static int seeded_matches(const struct seeded *v, const store_filter *f)
+{
+	return (f->region == NULL || strcmp(f->region, v->region) == 0) &&
+	       (f->programme == NULL ||
+		strcmp(f->programme, v->programme) == 0) &&
+	       (f->sector == NULL || strcmp(f->sector, v->sector) == 0) &&
+	       (f->state == 0 || f->state == v->state) &&
+	       (f->category == 0 || f->category == v->category) &&
+	       (f->sex == 0 || f->sex == v->sex) &&
+	       (f->from == 0 || v->when >= f->from) &&
+	       (f->to == 0 || v->when < f->to);
+}
+
+static void test_list_every_filter_set(void **state)
+{
+	struct fixture *fx = *state;
+	struct seeded v[SEEDED];
+	int empty = 0, crossing = 0;
+
+	seed_varied(fx, v);
+	for (unsigned set = 0; set < 256; set++) {
+		for (int choice = 0; choice < 2; choice++) {
+			int64_t want[SEEDED];
+			uint64_t nwant = 0, total;
+			size_t got = 0, pages = 0;
+			store_filter f;
+			struct page p;
+
+			filter_of(&f, set, choice);
+			for (int i = 0; i < SEEDED; i++) {
+				if (seeded_matches(&v[i], &f))
+					want[nwant++] = v[i].id;
+			}
+			/* Pages of 3 up to the first one that is not full. */
+			f.limit = 3;
+			do {
+				memset(&p, 0, sizeof(p));
+				assert_int_equal(store_applications(fx->st, &f,
+								    collect_id,
+								    &p, &total),
+						 0);
+				assert_int_equal(total, nwant);
+				for (int i = 0; i < p.n; i++) {
+					assert_true(got < nwant);
+					assert_int_equal(p.ids[i], want[got]);
+					got++;
+				}
+				f.after_id = p.last_id;
+				pages++;
+			} while (p.n == 3);
+			assert_int_equal(got, nwant);
+			empty += nwant == 0;
+			crossing += pages > 2;
+		}
+	}
+	/* The sets above cover empty answers and answers over many pages. */
+	assert_true(empty > 100);
+	assert_true(crossing > 50);
+}
+
+struct plan {
+	int scans_applications, sorts, searches;
+};
+
+static int collect_plan(void *arg, const char *detail)
+{
+	struct plan *p = arg;
+
+	/* "SCAN a", "SCAN a USING INDEX ...": every application read. */
+	if (strncmp(detail, "SCAN a", 6) == 0 &&
+	    (detail[6] == '\0' || detail[6] == ' '))
+		p->scans_applications++;
+	if (strstr(detail, "TEMP B-TREE") != NULL)
+		p->sorts++;
+	if (strncmp(detail, "SEARCH a ", 9) == 0 ||
+	    strncmp(detail, "SEARCH c ", 9) == 0 ||
+	    strncmp(detail, "SCAN c", 6) == 0)
+		p->searches++;
+	return 0;
+}
+
+static void test_list_plans_use_an_index(void **state)
+{
+	struct fixture *fx = *state;
+
+	for (unsigned set = 0; set < 256; set++) {
+		for (int count = 0; count < 2; count++) {
+			struct plan p = {0, 0, 0};
+			store_filter f;
+
+			filter_of(&f, set, 0);
+			assert_int_equal(
+			    store_applications_plan(fx->st, &f, count,
+						    collect_plan, &p),
+			    0);
+			if (p.scans_applications != 0)
+				fail_msg("filter set %u (%s) scans the "
+					 "applications",
+					 set, count ? "count" : "page");
+			assert_int_equal(p.searches, 1);
+			/* Pages come in id order from the index, except
+			 * when only dates filter: their index is by date. */
+			if (!count && (set & 0x3f) != 0)
+				assert_int_equal(p.sorts, 0);
+		}
+	}
+}
+
+static void test_list_counts_kept_through_upgrade(void **state)
+{
+	struct fixture *fx = *state;
+	struct seeded v[SEEDED];
+	store_application a;
+	char err[256], pattern[192];
+	uint64_t total, before;
+	glob_t g;
+	store_filter f;
+	struct page p;
+	sqlite3 *db;
+
+	seed_varied(fx, v);
+	store_close(fx->st);
+	fx->st = NULL;
+	/* Back to schema 5: the counts are rebuilt from the applications. */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TRIGGER application_counts_insert;"
+				      "DROP TRIGGER application_counts_update;"
+				      "DROP TRIGGER application_counts_delete;"
+				      "DROP TABLE application_counts;"
+				      "DROP INDEX applications_region_state;"
+				      "DROP INDEX applications_sector;"
+				      "DROP INDEX applications_category;"
+				      "DROP INDEX applications_sex;"
+				      "PRAGMA user_version = 5;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(fx->path, 0, &fx->st, err, sizeof(err)), 0);
+	snprintf(pattern, sizeof(pattern), "%s.before-upgrade-v5-*", fx->path);
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	unlink(g.gl_pathv[0]);
+	globfree(&g);
+	for (unsigned set = 0; set < 8; set++) {
+		uint64_t want = 0;
+
+		filter_of(&f, set, 1);
+		for (int i = 0; i < SEEDED; i++)
+			want += (uint64_t)seeded_matches(&v[i], &f);
+		f.limit = 0;
+		assert_int_equal(list(fx, &f, &p, &total), 0);
+		assert_int_equal(total, want);
+	}
+	/* And kept by the triggers afterwards, through a decision. */
+	memset(&f, 0, sizeof(f));
+	f.region = "LAG";
+	f.state = STORE_SUBMITTED;
+	assert_int_equal(list(fx, &f, &p, &before), 0);
+	submit(fx, &a, fx->prog, fx->lag, 200, utc(2026, 6, 1, 0, 0, 0));
+	assert_int_equal(list(fx, &f, &p, &total), 0);
+	assert_int_equal(total, before + 1);
+	assert_int_equal(set_state(fx, &a, STORE_APPROVED, 1000, 0, 0), 0);
+	assert_int_equal(list(fx, &f, &p, &total), 0);
+	assert_int_equal(total, before);
+	f.state = STORE_APPROVED;
+	assert_int_equal(list(fx, &f, &p, &total), 0);
+	assert_int_equal(total, 4);
+}
+
 struct report {
 	int n;
 	store_report_row rows[16];
@@ -984,6 +1242,64 @@ static void seed_report(struct fixture *f, int64_t dzd)
 	assert_int_equal(store_application_update(f->st, &a), 0);
 	/* LAG, DZD: submitted woman. */
 	submit(f, &a, dzd, f->lag, 5, utc(2026, 1, 5, 0, 0, 0));
+}
+
+/*
+ * Reports over one region, one programme or both read only their
+ * applications (by group and by month) and agree with counting by hand.
+ */
+static void test_report_filters(void **state)
+{
+	static const char *const regions[] = {NULL, "LAG", NULL, "CAS"};
+	static const char *const progs[] = {NULL, NULL, "SEC-2026", "FEM-2026"};
+	struct fixture *f = *state;
+	struct seeded v[SEEDED];
+
+	seed_varied(f, v);
+	for (int i = 0; i < SEEDED; i++)
+		assert_int_equal(store_event_add(f->st, v[i].id, v[i].when,
+						 "submitted", f->coord_lag, 0,
+						 NULL),
+				 0);
+	for (int k = 0; k < 4; k++) {
+		uint64_t jan = 0, feb = 0, women = 0;
+		store_filter flt;
+		struct report r;
+
+		memset(&flt, 0, sizeof(flt));
+		flt.region = regions[k];
+		flt.programme = progs[k];
+		for (int i = 0; i < SEEDED; i++) {
+			if (!seeded_matches(&v[i], &flt))
+				continue;
+			/* Days 1 to 31 of January, then February. */
+			if (i < 31)
+				jan++;
+			else
+				feb++;
+			women += v[i].sex == 1;
+		}
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(store_report(f->st, STORE_GROUP_MONTH,
+					      progs[k], regions[k], collect_row,
+					      &r),
+				 0);
+		assert_int_equal(r.n, 2);
+		assert_string_equal(r.rows[0].group, "2026-01");
+		assert_int_equal(r.rows[0].submitted, jan);
+		assert_string_equal(r.rows[1].group, "2026-02");
+		assert_int_equal(r.rows[1].submitted, feb);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(store_report(f->st, STORE_GROUP_SEX, progs[k],
+					      regions[k], collect_row, &r),
+				 0);
+		/* Region CAS in FEM-2026 happens to hold no woman. */
+		assert_int_equal(r.n, women > 0 ? 2 : 1);
+		assert_string_equal(r.rows[r.n - 1].group, "2");
+		assert_int_equal(r.rows[r.n - 1].submitted, jan + feb - women);
+		if (women > 0)
+			assert_int_equal(r.rows[0].submitted, women);
+	}
 }
 
 static void test_report_by_region(void **state)
@@ -1279,7 +1595,11 @@ int main(void)
 	    T(test_walk_stops_when_asked),
 	    T(test_list_paging_and_total),
 	    T(test_list_filters),
+	    T(test_list_every_filter_set),
+	    T(test_list_plans_use_an_index),
+	    T(test_list_counts_kept_through_upgrade),
 	    T(test_report_by_region),
+	    T(test_report_filters),
 	    T(test_report_by_sex_category_sector),
 	    T(test_programmes_and_regions),
 	    T(test_principals_by_id),
