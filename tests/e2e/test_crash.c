@@ -35,6 +35,7 @@
 
 #include "harness.h"
 #include "harness_domain.h"
+#include "harness_office.h"
 #include "keyfile.h"
 #include "tamwil-client.h"
 
@@ -115,15 +116,9 @@ static int office_sign(struct office *o, tamwil_client *c, int i,
 		       uint8_t **bytes, size_t *len, uint8_t sig[64],
 		       tamwil_error *err)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__SubmitApplication sub =
-	    TAMWIL__V1__SUBMIT_APPLICATION__INIT;
 	Tamwil__V1__Identity id = TAMWIL__V1__IDENTITY__INIT;
-	Tamwil__V1__Money amount = TAMWIL__V1__MONEY__INIT;
-	Tamwil__V1__Money own = TAMWIL__V1__MONEY__INIT;
+	ho_submission s;
 	char nid[32];
-	uint8_t *box = NULL;
-	size_t box_len;
 	int rc;
 
 	snprintf(nid, sizeof(nid), "KC%02d%04d", o->id, i);
@@ -131,27 +126,13 @@ static int office_sign(struct office *o, tamwil_client *c, int i,
 	id.first_name = "Meriem";
 	id.last_name = "Ait Lahcen";
 	id.birth_date = "1995-07-14";
-	if (tamwil_client_seal_identity(c, &id, &box, &box_len, err) !=
-	    TAMWIL_OK)
-		return -1;
-	amount.minor = 1500000 + i;
-	amount.currency = "MAD";
-	sub.programme = "CRASH-2026";
-	sub.region = "SOU";
-	sub.identity_box.data = box;
-	sub.identity_box.len = box_len;
-	sub.sex = TAMWIL__V1__SEX__SEX_FEMALE;
-	sub.birth_year = 1995;
-	sub.category = TAMWIL__V1__CATEGORY__CATEGORY_YOUTH;
-	sub.sector = "services";
-	sub.activity = "Atelier de couture";
-	sub.amount_requested = &amount;
-	own.currency = "MAD";
-	sub.own_contribution = &own;
-	op.body_case = TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION;
-	op.submit_application = &sub;
-	rc = tamwil_client_sign(c, &op, bytes, len, sig, err);
-	free(box);
+	rc = ho_submission_make(&s, c, &id, "CRASH-2026", "SOU", 1500000 + i,
+				err);
+	if (rc == TAMWIL_OK) {
+		s.sub.activity = "Atelier de couture";
+		rc = tamwil_client_sign(c, &s.op, bytes, len, sig, err);
+	}
+	ho_submission_free(&s);
 	return rc == TAMWIL_OK ? 0 : -1;
 }
 

@@ -32,6 +32,7 @@
 
 #include "harness.h"
 #include "harness_domain.h"
+#include "harness_office.h"
 #include "keyfile.h"
 #include "tamwil-client.h"
 #include "tamwil-outbox.h"
@@ -681,13 +682,9 @@ static void queue_bulk(struct fixture *f)
 
 	for (int i = 0; i < BULK; i++) {
 		Tamwil__V1__Identity id = TAMWIL__V1__IDENTITY__INIT;
-		Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-		Tamwil__V1__SubmitApplication s =
-		    TAMWIL__V1__SUBMIT_APPLICATION__INIT;
-		Tamwil__V1__Money m = TAMWIL__V1__MONEY__INIT;
-		Tamwil__V1__Money own = TAMWIL__V1__MONEY__INIT;
-		uint8_t *box = NULL, *bytes = NULL, sig[SIGNOP_SIGLEN];
-		size_t box_len = 0, len = 0;
+		uint8_t *bytes = NULL, sig[SIGNOP_SIGLEN];
+		size_t len = 0;
+		ho_submission s;
 		char nid[32];
 
 		snprintf(nid, sizeof(nid), "JK%06d", i);
@@ -695,31 +692,18 @@ static void queue_bulk(struct fixture *f)
 		id.first_name = "Khadija";
 		id.last_name = "Alaoui";
 		id.birth_date = "1990-01-01";
-		hd_money(&m, 1000000, "MAD");
-		hd_money(&own, 0, "MAD");
-		s.programme = PROGRAMME;
-		s.region = "LAG";
-		s.sex = TAMWIL__V1__SEX__SEX_FEMALE;
-		s.birth_year = 1990;
-		s.category = TAMWIL__V1__CATEGORY__CATEGORY_RURAL_WOMAN;
-		s.sector = "crafts";
-		s.activity = "Atelier";
-		s.amount_requested = &m;
-		s.own_contribution = &own;
-		op.body_case = TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION;
-		op.submit_application = &s;
-		if (tamwil_client_seal_identity(c, &id, &box, &box_len, &err) !=
-		    TAMWIL_OK)
+		if (ho_submission_make(&s, c, &id, PROGRAMME, "LAG", 1000000,
+				       &err) != TAMWIL_OK)
 			H_FAIL("seal: %s", err.message);
-		s.identity_box.data = box;
-		s.identity_box.len = box_len;
-		if (tamwil_client_sign(c, &op, &bytes, &len, sig, &err) !=
+		s.sub.category = TAMWIL__V1__CATEGORY__CATEGORY_RURAL_WOMAN;
+		s.sub.sector = "crafts";
+		if (tamwil_client_sign(c, &s.op, &bytes, &len, sig, &err) !=
 			TAMWIL_OK ||
 		    tamwil_outbox_add(ob, bytes, len, sig, NULL, &err) !=
 			TAMWIL_OK)
 			H_FAIL("queue: %s", err.message);
 		free(bytes);
-		free(box);
+		ho_submission_free(&s);
 	}
 	tamwil_client_close(c);
 }

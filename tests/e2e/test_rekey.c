@@ -30,6 +30,7 @@
 
 #include "harness.h"
 #include "harness_domain.h"
+#include "harness_office.h"
 #include "keyfile.h"
 #include "seal.h"
 #include "tamwil-client.h"
@@ -101,16 +102,10 @@ static void expected_name(int i, char *out, size_t cap)
 static int submit(tamwil_client *c, const char *nid, int i, char ref[32],
 		  tamwil_error *err)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__SubmitApplication sub =
-	    TAMWIL__V1__SUBMIT_APPLICATION__INIT;
 	Tamwil__V1__Identity id = TAMWIL__V1__IDENTITY__INIT;
-	Tamwil__V1__Money amount = TAMWIL__V1__MONEY__INIT;
-	Tamwil__V1__Money own = TAMWIL__V1__MONEY__INIT;
 	Tamwil__V1__OperationResult *res = NULL;
+	ho_submission s;
 	char first[32], last[32];
-	uint8_t *box = NULL;
-	size_t box_len;
 	int st;
 
 	snprintf(first, sizeof(first), "Prenom%04d", i);
@@ -120,27 +115,11 @@ static int submit(tamwil_client *c, const char *nid, int i, char ref[32],
 	id.last_name = last;
 	id.birth_date = "1991-03-02";
 	id.phone = "+212 600 000 000";
-	st = tamwil_client_seal_identity(c, &id, &box, &box_len, err);
-	if (st != TAMWIL_OK)
-		return st;
-	amount.minor = 1000000 + i;
-	amount.currency = "MAD";
-	own.currency = "MAD";
-	sub.programme = "REKEY-2026";
-	sub.region = "SOU";
-	sub.identity_box.data = box;
-	sub.identity_box.len = box_len;
-	sub.sex = TAMWIL__V1__SEX__SEX_FEMALE;
-	sub.birth_year = 1991;
-	sub.category = TAMWIL__V1__CATEGORY__CATEGORY_YOUTH;
-	sub.sector = "services";
-	sub.activity = "Atelier";
-	sub.amount_requested = &amount;
-	sub.own_contribution = &own;
-	op.body_case = TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION;
-	op.submit_application = &sub;
-	st = tamwil_client_operate(c, &op, &res, err);
-	free(box);
+	st = ho_submission_make(&s, c, &id, "REKEY-2026", "SOU", 1000000 + i,
+				err);
+	if (st == TAMWIL_OK)
+		st = tamwil_client_operate(c, &s.op, &res, err);
+	ho_submission_free(&s);
 	if (st == TAMWIL_OK) {
 		snprintf(ref, 32, "%s", res->reference);
 		tamwil__v1__operation_result__free_unpacked(res, NULL);
