@@ -13,8 +13,8 @@
  * The file is UTF-8 with or without a byte order mark; fields are
  * separated by ';', ',' or a tab, whichever the header line holds most of
  * outside quotes; quoted fields may hold separators, quotes ("") and line
- * breaks; lines end with LF, CRLF or a CR alone. The header names the columns in any
- * order, in English or French (tamwil_import_column_names()).
+ * breaks; lines end with LF, CRLF or a CR alone. The header names the columns
+ * in any order, in English or French (tamwil_import_column_names()).
  */
 #ifndef TAMWIL_IMPORT_H
 #define TAMWIL_IMPORT_H

@@ -406,7 +406,7 @@ static int state_rename_if(const char *from, const char *to)
 int state_replace_db(const char *dir, const char *fresh, char *saved,
 		     size_t saved_cap, char *err, size_t err_len)
 {
-	char db[4096], aside[4096], from[4200], to[4200];
+	char db[4096], aside[4096];
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -422,6 +422,8 @@ int state_replace_db(const char *dir, const char *fresh, char *saved,
 		return -1;
 	}
 	if (access(db, F_OK) == 0) {
+		char from[4200], to[4200];
+
 		/* The log beside it may hold committed work: it goes too. */
 		snprintf(from, sizeof(from), "%s-wal", db);
 		snprintf(to, sizeof(to), "%s-wal", aside);
