@@ -44,6 +44,14 @@ void hd_cmd_add(hd_cmd *c, const char *arg)
 	c->used += len;
 }
 
+void hd_cmd_add_va(hd_cmd *c, va_list ap)
+{
+	const char *arg;
+
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		hd_cmd_add(c, arg);
+}
+
 void hd_cmd_addf(hd_cmd *c, const char *fmt, ...)
 {
 	char buf[HD_CMD_TEXT];

@@ -12,6 +12,7 @@
 #ifndef TAMWIL_E2E_HARNESS_DOMAIN_H
 #define TAMWIL_E2E_HARNESS_DOMAIN_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,12 @@ void hd_cmd_init(hd_cmd *c, const char *program);
 
 /* Appends a copy of arg (NULL is ignored); sets overflow if it cannot. */
 void hd_cmd_add(hd_cmd *c, const char *arg);
+
+/*
+ * Appends a copy of each argument of ap up to the first NULL (the rest of
+ * a NULL-terminated list of const char *).
+ */
+void hd_cmd_add_va(hd_cmd *c, va_list ap);
 
 /* Appends a formatted argument. */
 void hd_cmd_addf(hd_cmd *c, const char *fmt, ...)

@@ -97,10 +97,7 @@ static void cli_init(struct fixture *f, hd_cmd *c, int who)
 /* Adds the NULL-terminated arguments of ap to c and runs it. */
 static hd_result *run_va(struct fixture *f, hd_cmd *c, va_list ap)
 {
-	const char *arg;
-
-	while ((arg = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(c, arg);
+	hd_cmd_add_va(c, ap);
 	return run_cmd(f, c);
 }
 

@@ -178,8 +178,10 @@ static void run_tamwild(struct fixture *f, hd_result *r, const char *arg, ...)
 
 	hd_cmd_init(&c, h_tamwild_path());
 	va_start(ap, arg);
-	for (; arg != NULL; arg = va_arg(ap, const char *))
+	if (arg != NULL) {
 		hd_cmd_add(&c, arg);
+		hd_cmd_add_va(&c, ap);
+	}
 	va_end(ap);
 	hd_cmd_text(&c, text, sizeof(text));
 	if (hd_run(r, RUN_MS, f->env, &c) != 0 || !hd_ok(r)) {

@@ -218,15 +218,13 @@ static void *office_main(void *arg)
  */
 static void must_run(struct world *w, const char *program, ...)
 {
-	const char *arg;
 	char text[4096];
 	va_list ap;
 	hd_cmd c;
 
 	hd_cmd_init(&c, program);
 	va_start(ap, program);
-	while ((arg = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, arg);
+	hd_cmd_add_va(&c, ap);
 	va_end(ap);
 	hd_cmd_text(&c, text, sizeof(text));
 	if (hd_run(&w->r, RUN_MS, w->home.env, &c) != 0 || !hd_ok(&w->r)) {

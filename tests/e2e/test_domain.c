@@ -135,11 +135,9 @@ static hd_result *run_cmd(struct fixture *f, const hd_cmd *c)
 static hd_result *cli_va(struct fixture *f, int who, int mode, va_list ap)
 {
 	hd_cmd c;
-	const char *a;
 
 	base_cmd(f, &c, who, mode);
-	while ((a = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, a);
+	hd_cmd_add_va(&c, ap);
 	return run_cmd(f, &c);
 }
 

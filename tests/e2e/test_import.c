@@ -116,14 +116,12 @@ tamwil(struct fixture *f, const char *key, int json, ...)
 {
 	hd_cmd c;
 	va_list ap;
-	const char *a;
 
 	base_cmd(f, &c, key);
 	if (json)
 		hd_cmd_add(&c, "--json");
 	va_start(ap, json);
-	while ((a = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, a);
+	hd_cmd_add_va(&c, ap);
 	va_end(ap);
 	return run_env(f, &c, f->env, IMPORT_MS);
 }
@@ -950,13 +948,11 @@ __attribute__((sentinel)) static hd_result *at_home(struct fixture *f,
 			      NULL};
 	hd_cmd c;
 	va_list ap;
-	const char *a;
 
 	snprintf(home_env, sizeof(home_env), "HOME=%s", home);
 	hd_cmd_init(&c, h_tamwil_path());
 	va_start(ap, home);
-	while ((a = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, a);
+	hd_cmd_add_va(&c, ap);
 	va_end(ap);
 	return run_env(f, &c, env, RUN_MS);
 }

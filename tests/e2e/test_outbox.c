@@ -92,14 +92,12 @@ static void base_cmd(struct fixture *f, hd_cmd *c, int who)
 /* Runs tamwil as who with the NULL-terminated arguments. */
 static hd_result *cli(struct fixture *f, int who, ...)
 {
-	const char *arg;
 	va_list ap;
 	hd_cmd c;
 
 	base_cmd(f, &c, who);
 	va_start(ap, who);
-	while ((arg = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, arg);
+	hd_cmd_add_va(&c, ap);
 	va_end(ap);
 	return run_cmd(f, &c);
 }

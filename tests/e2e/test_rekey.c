@@ -257,14 +257,12 @@ static void *writer_main(void *arg)
  */
 static int run(struct world *w, const char *program, ...)
 {
-	const char *arg;
 	va_list ap;
 	hd_cmd c;
 
 	hd_cmd_init(&c, program);
 	va_start(ap, program);
-	while ((arg = va_arg(ap, const char *)) != NULL)
-		hd_cmd_add(&c, arg);
+	hd_cmd_add_va(&c, ap);
 	va_end(ap);
 	if (hd_run(&w->r, RUN_MS, w->home.env, &c) != 0 || !w->r.exited ||
 	    w->r.timed_out)
