@@ -17,6 +17,14 @@ static void bench_op_init(bench_opbuf *b, Tamwil__V1__Operation__BodyCase kind)
 	b->op.body_case = kind;
 }
 
+/* Sets b's amount i to minor units of the benchmark's currency. */
+static Tamwil__V1__Money *bench_op_money(bench_opbuf *b, int i, int64_t minor)
+{
+	b->money[i].minor = minor;
+	b->money[i].currency = BENCH_CURRENCY;
+	return &b->money[i];
+}
+
 void bench_op_region(bench_opbuf *b, const char *code)
 {
 	bench_op_init(b, TAMWIL__V1__OPERATION__BODY_CREATE_REGION);
@@ -50,14 +58,10 @@ void bench_op_programme(bench_opbuf *b, const char *code)
 
 	bench_op_init(b, TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME);
 	tamwil__v1__create_programme__init(m);
-	b->money[0].minor = BENCH_ENVELOPE;
-	b->money[0].currency = BENCH_CURRENCY;
-	b->money[1].minor = BENCH_CEILING;
-	b->money[1].currency = BENCH_CURRENCY;
 	m->code = (char *)code;
 	m->name = "Programme de mesure";
-	m->envelope = &b->money[0];
-	m->ceiling = &b->money[1];
+	m->envelope = bench_op_money(b, 0, BENCH_ENVELOPE);
+	m->ceiling = bench_op_money(b, 1, BENCH_CEILING);
 	b->op.create_programme = m;
 }
 
@@ -68,10 +72,6 @@ void bench_op_submit(bench_opbuf *b, const char *programme, const char *region,
 
 	bench_op_init(b, TAMWIL__V1__OPERATION__BODY_SUBMIT_APPLICATION);
 	tamwil__v1__submit_application__init(m);
-	b->money[0].minor = BENCH_REQUESTED;
-	b->money[0].currency = BENCH_CURRENCY;
-	b->money[1].minor = 0;
-	b->money[1].currency = BENCH_CURRENCY;
 	m->programme = (char *)programme;
 	m->region = (char *)region;
 	m->identity_box.data = box;
@@ -81,8 +81,8 @@ void bench_op_submit(bench_opbuf *b, const char *programme, const char *region,
 	m->category = TAMWIL__V1__CATEGORY__CATEGORY_RURAL_WOMAN;
 	m->sector = "crafts";
 	m->activity = "Atelier de tissage de tapis";
-	m->amount_requested = &b->money[0];
-	m->own_contribution = &b->money[1];
+	m->amount_requested = bench_op_money(b, 0, BENCH_REQUESTED);
+	m->own_contribution = bench_op_money(b, 1, 0);
 	m->financing_formula = "";
 	b->op.submit_application = m;
 }
@@ -111,10 +111,8 @@ void bench_op_disbursement(bench_opbuf *b, const char *ref)
 
 	bench_op_init(b, TAMWIL__V1__OPERATION__BODY_RECORD_DISBURSEMENT);
 	tamwil__v1__record_disbursement__init(m);
-	b->money[0].minor = BENCH_REQUESTED;
-	b->money[0].currency = BENCH_CURRENCY;
 	m->reference = (char *)ref;
-	m->amount = &b->money[0];
+	m->amount = bench_op_money(b, 0, BENCH_REQUESTED);
 	m->method = TAMWIL__V1__DISBURSEMENT_METHOD__METHOD_CASH;
 	m->payment_reference = "RECU-1";
 	m->date = "";
