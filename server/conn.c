@@ -55,6 +55,11 @@ struct conn {
 	pool_job *job;
 	int dead;	/* closed while its job was out */
 	int stop_after; /* a stop came while its job was out */
+	/*
+	 * A revocation was seen while the hello's job was out: the key the
+	 * worker found valid is looked up again before the channel opens.
+	 */
+	int recheck;
 };
 
 /* Wipes and frees what a job and the connection still hold. */
@@ -337,6 +342,42 @@ static int conn_drain_input(struct conn *c)
 	return 0;
 }
 
+/*
+ * A revocation has just become durable. A connection whose hello is with
+ * the workers may have had its key looked up before it; it is checked
+ * again when the job comes back (conn_job_done).
+ */
+static void conn_mark_handshakes(server *srv)
+{
+	struct conn *c;
+
+	LIST_FOREACH(c, &srv->conns, link)
+	{
+		if (c->state == CONN_WAIT_MSG3 && c->job != NULL)
+			c->recheck = 1;
+	}
+}
+
+/*
+ * 1 when the key proven by c's handshake is still enrolled and not
+ * revoked, looked up on the loop: only for a handshake that crossed a
+ * revocation, which is rare. A failed lookup counts as revoked.
+ */
+static int conn_key_still_valid(struct conn *c)
+{
+	store_principal now;
+	store *rd;
+	int rc;
+
+	if (server_open_reader(c->srv, &rd) != 0)
+		return 0;
+	rc = store_principal_by_noise(rd, c->who.noise_pk, &now);
+	if (rc != 0 && rc != STORE_NOT_FOUND)
+		log_error("principal lookup: %s", store_errmsg(rd));
+	store_close(rd);
+	return rc == 0 && !now.revoked;
+}
+
 /* Ends c, whose key was revoked: at once, or once its job is back. */
 static void conn_end_revoked(struct conn *c)
 {
@@ -356,6 +397,7 @@ static void conn_close_principal(server *srv, int64_t id,
 {
 	struct conn *c, *next;
 
+	conn_mark_handshakes(srv);
 	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, link);
 		if (c == keep || c->state != CONN_OPEN || c->who.id != id)
@@ -370,6 +412,7 @@ int conn_close_revoked(server *srv, store *rd)
 	store_principal now;
 	int closed = 0, rc;
 
+	conn_mark_handshakes(srv);
 	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, link);
 		if (c->state != CONN_OPEN)
@@ -415,6 +458,18 @@ void conn_job_done(server *srv, pool_job *j)
 		conn_job_free(j);
 		return;
 	}
+	if (j->d.revoked != 0)
+		conn_close_principal(srv, j->d.revoked, c);
+	if (c->state == CONN_WAIT_MSG3 && c->recheck &&
+	    !conn_key_still_valid(c)) {
+		log_info("connection from %s refused: the key of %s was "
+			 "revoked during the handshake",
+			 c->peer, c->who.name);
+		conn_security_event(c, c->who.id, "revoked key", c->who.name);
+		conn_free(c);
+		conn_job_free(j);
+		return;
+	}
 	if (c->state == CONN_WAIT_MSG3) {
 		c->state = CONN_OPEN;
 		log_info("connection from %s accepted: %s (%s%s%s)", c->peer,
@@ -423,8 +478,6 @@ void conn_job_done(server *srv, pool_job *j)
 	}
 	if (status == DISPATCH_ANSWER)
 		rc = conn_send_sealed(c, j->d.out, j->d.out_len);
-	if (j->d.revoked != 0)
-		conn_close_principal(srv, j->d.revoked, c);
 	conn_job_free(j);
 	if (rc != 0) {
 		conn_refuse(c, "cannot send the answer");

@@ -251,7 +251,7 @@ static int main_enrol(const char *dir, const char *pubfile, const char *name,
 
 /*
  * Tells the daemon serving dir, if one does, to read the principals
- * again (SIGHUP), so that it closes the channels of a key just revoked.
+ * again (SIGUSR1), so that it closes the channels of a key just revoked.
  * Returns 0 (told, or none serves dir), or 1 after saying why it could
  * not be told.
  */
@@ -264,7 +264,7 @@ static int main_tell_daemon(const char *dir)
 	if (rc == 1)
 		return 0;
 	if (rc == 0 && pid > 0) {
-		if (kill((pid_t)pid, SIGHUP) == 0) {
+		if (kill((pid_t)pid, SIGUSR1) == 0) {
 			printf("told tamwild (pid %ld) to close the key's "
 			       "channels\n",
 			       pid);
@@ -276,7 +276,7 @@ static int main_tell_daemon(const char *dir)
 			 "its process is out of this one's sight");
 	}
 	warnx("the running tamwild was not told (%s): its channels of this "
-	      "key stay open until they end or it is sent SIGHUP",
+	      "key stay open until they end or it is sent SIGUSR1",
 	      err);
 	return 1;
 }
@@ -444,10 +444,12 @@ static int main_serve(const config *cfg, struct main_sources *src)
 		log_info("the memory trim threshold could not be set");
 #endif
 	/*
-	 * tamwild revoke may send SIGHUP at any moment: before the loop
-	 * handles it and after, it must not end the daemon.
+	 * tamwild revoke and rekey may send SIGUSR1 at any moment, an
+	 * administrator SIGHUP: before the loop handles them and after,
+	 * they must not end the daemon.
 	 */
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		errx(1, "out of memory");
@@ -472,7 +474,7 @@ static int main_serve(const config *cfg, struct main_sources *src)
 	srv->reload_arg = src;
 	if (state_announce(lock, err, sizeof(err)) != 0)
 		log_warn("%s: tamwild revoke cannot find this daemon; send it "
-			 "SIGHUP after revoking a key",
+			 "SIGUSR1 after revoking a key",
 			 err);
 	log_info("tamwild %s serving %s (max %d connections)", TAMWIL_VERSION,
 		 cfg->state_dir, cfg->max_connections);

@@ -1,7 +1,7 @@
 /*
  * tamwild rekey. The daemon must hold a version before any row is sealed
  * under it, or its readers would meet identities they cannot open: the
- * command writes the version to rest.keys, signals the daemon (SIGHUP)
+ * command writes the version to rest.keys, signals the daemon (SIGUSR1)
  * and waits for the daemon's note in the lock file saying it holds it.
  * Rows are then sealed anew a batch at a time, each batch one short
  * write transaction, so the daemon's writer waits at most one batch and
@@ -168,7 +168,7 @@ out:
 
 /*
  * Returns once no daemon serves dir, or the one serving it holds
- * versions at-rest key versions: signals it (SIGHUP) and waits for its
+ * versions at-rest key versions: signals it (SIGUSR1) and waits for its
  * note. 0, or 1 after saying why not.
  */
 static int rekey_wait_daemon(const char *dir, unsigned versions, FILE *out)
@@ -215,7 +215,7 @@ static int rekey_wait_daemon(const char *dir, unsigned versions, FILE *out)
 		 */
 		if (rc == 0 && (pid != last_pid || rekey_now_ms() - signalled >=
 						       REKEY_SIGNAL_EVERY_MS)) {
-			if (kill((pid_t)pid, SIGHUP) != 0 && errno != ESRCH) {
+			if (kill((pid_t)pid, SIGUSR1) != 0 && errno != ESRCH) {
 				fprintf(out,
 					"cannot signal tamwild (pid %ld): %s\n",
 					pid, strerror(errno));

@@ -27,8 +27,6 @@
 /* How long a stop waits for connections to drain before leaving anyway. */
 #define SERVER_STOP_GRACE_MS 3000
 
-static int server_db_path(const server *srv, char *path, size_t cap);
-
 static void server_on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 			     struct sockaddr *peer, int peer_len, void *arg)
 {
@@ -115,21 +113,16 @@ static void server_reload_keys(server *srv)
 /*
  * Part of a reload: closes the channels of every principal the database
  * now says is revoked. A revocation over a channel closes them at once;
- * one made by another process (tamwild revoke, which then sends SIGHUP)
+ * one made by another process (tamwild revoke, which then sends SIGUSR1)
  * is seen only here. A failure is logged and changes nothing.
  */
 static void server_reload_principals(server *srv)
 {
-	char path[4096], err[STATE_ERR_MAX];
 	store *rd = NULL;
 	int closed;
 
-	if (server_db_path(srv, path, sizeof(path)) != 0)
+	if (server_open_reader(srv, &rd) != 0)
 		return;
-	if (store_open_reader(path, &rd, err, sizeof(err)) != 0) {
-		log_error("reload: cannot read the principals: %s", err);
-		return;
-	}
 	closed = conn_close_revoked(srv, rd);
 	store_close(rd);
 	if (closed >= 0)
@@ -139,18 +132,15 @@ static void server_reload_principals(server *srv)
 }
 
 /*
- * SIGHUP: reads the at-rest keys again (server_reload_keys), closes the
- * channels of keys revoked meanwhile (server_reload_principals), then
- * reads the settings again and applies those the loop alone uses
- * (deadlines, limits, the log level); the state folder, the address and
- * the number of workers wait for a restart. A file that does not read
- * leaves every setting as it was.
+ * SIGUSR1, sent by tamwild revoke and tamwild rekey: reads the at-rest
+ * keys again (server_reload_keys) and closes the channels of keys revoked
+ * meanwhile (server_reload_principals). The settings are left alone, so
+ * that a pending edit of the configuration waits for the administrator's
+ * own SIGHUP.
  */
-static void server_on_reload(evutil_socket_t sig, short what, void *arg)
+static void server_on_keys(evutil_socket_t sig, short what, void *arg)
 {
-	char err[CONFIG_ERR_MAX + 64];
 	server *srv = arg;
-	config cfg;
 
 	(void)sig;
 	(void)what;
@@ -158,7 +148,22 @@ static void server_on_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	server_reload_keys(srv);
 	server_reload_principals(srv);
-	if (srv->reload == NULL)
+}
+
+/*
+ * SIGHUP: what SIGUSR1 does, then reads the settings again and applies
+ * those the loop alone uses (deadlines, limits, the log level); the state
+ * folder, the address and the number of workers wait for a restart. A
+ * file that does not read leaves every setting as it was.
+ */
+static void server_on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	char err[CONFIG_ERR_MAX + 64];
+	server *srv = arg;
+	config cfg;
+
+	server_on_keys(sig, what, arg);
+	if (srv->stopping || srv->reload == NULL)
 		return;
 	(void)notify_env("RELOADING=1");
 	if (srv->reload(&cfg, err, sizeof(err), srv->reload_arg) != 0) {
@@ -262,6 +267,20 @@ static int server_db_path(const server *srv, char *path, size_t cap)
 {
 	if (state_path(path, cap, srv->cfg.state_dir, STATE_DB) != 0) {
 		log_error("state folder path too long");
+		return -1;
+	}
+	return 0;
+}
+
+int server_open_reader(server *srv, store **rd)
+{
+	char path[4096], err[STATE_ERR_MAX];
+
+	*rd = NULL;
+	if (server_db_path(srv, path, sizeof(path)) != 0)
+		return -1;
+	if (store_open_reader(path, rd, err, sizeof(err)) != 0) {
+		log_error("cannot read the principals: %s", err);
 		return -1;
 	}
 	return 0;
@@ -372,12 +391,14 @@ int server_open(server *srv, const config *cfg)
 	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_on_signal, srv);
 	srv->sig_int = evsignal_new(srv->base, SIGINT, server_on_signal, srv);
 	srv->sig_hup = evsignal_new(srv->base, SIGHUP, server_on_reload, srv);
+	srv->sig_usr1 = evsignal_new(srv->base, SIGUSR1, server_on_keys, srv);
 	srv->stop_timer = evtimer_new(srv->base, server_on_stop_timer, srv);
 	if (srv->sig_term == NULL || srv->sig_int == NULL ||
-	    srv->sig_hup == NULL || srv->stop_timer == NULL ||
-	    evsignal_add(srv->sig_term, NULL) != 0 ||
+	    srv->sig_hup == NULL || srv->sig_usr1 == NULL ||
+	    srv->stop_timer == NULL || evsignal_add(srv->sig_term, NULL) != 0 ||
 	    evsignal_add(srv->sig_int, NULL) != 0 ||
-	    evsignal_add(srv->sig_hup, NULL) != 0) {
+	    evsignal_add(srv->sig_hup, NULL) != 0 ||
+	    evsignal_add(srv->sig_usr1, NULL) != 0) {
 		log_error("cannot install signal handlers");
 		return -1;
 	}
@@ -414,6 +435,8 @@ void server_close(server *srv)
 		event_free(srv->sig_int);
 	if (srv->sig_hup != NULL)
 		event_free(srv->sig_hup);
+	if (srv->sig_usr1 != NULL)
+		event_free(srv->sig_usr1);
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
 	if (srv->base != NULL)

@@ -38,7 +38,7 @@ typedef struct server {
 	config cfg;
 	struct event_base *base;
 	struct evconnlistener *listener;
-	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
+	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1, *stop_timer;
 	/*
 	 * Reads the settings again for a reload (SIGHUP), as they were read
 	 * at start: 0 with *cfg, or -1 with err. NULL: no reload.
@@ -101,6 +101,14 @@ int server_run(server *srv);
  * everything server_open() set up and wipes the keys.
  */
 void server_close(server *srv);
+
+/*
+ * Opens a read-only connection to the database in *rd, for the loop's
+ * rare reads of the principals (a reload, a handshake that crossed a
+ * revocation); the caller closes it with store_close(). 0, or -1 after
+ * logging why.
+ */
+int server_open_reader(server *srv, store **rd);
 
 /* Called by a connection when it ends, so that a stop can complete. */
 void server_conn_gone(server *srv);

@@ -13,6 +13,11 @@
  * flag appears before writes fail, the last of them cut short, so a disk
  * can fill in the middle of a commit. A new flag file (another inode or
  * modification time) starts a new count.
+ *
+ * A flag holding "slow MS" fills nothing: each fsync() or fdatasync() of
+ * the folder's files first waits MS milliseconds, as a slow disk does, so
+ * that a test can hold a commit open; the file FLAG.held exists while a
+ * sync waits.
  */
 #define _GNU_SOURCE // NOLINT(bugprone-reserved-identifier)
 
@@ -27,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ENOSPC_DB "tamwil.db"
@@ -41,6 +47,8 @@ static struct {
 	int (*ftruncate64)(int, off64_t);
 	int (*fallocate)(int, int, off_t, off_t);
 	int (*posix_fallocate)(int, off_t, off_t);
+	int (*fsync)(int);
+	int (*fdatasync)(int);
 } enospc_real;
 
 static pthread_once_t enospc_once = PTHREAD_ONCE_INIT;
@@ -65,6 +73,8 @@ static void enospc_resolve(void)
 	*(void **)&enospc_real.fallocate = dlsym(RTLD_NEXT, "fallocate");
 	*(void **)&enospc_real.posix_fallocate =
 	    dlsym(RTLD_NEXT, "posix_fallocate");
+	*(void **)&enospc_real.fsync = dlsym(RTLD_NEXT, "fsync");
+	*(void **)&enospc_real.fdatasync = dlsym(RTLD_NEXT, "fdatasync");
 }
 
 /*
@@ -95,30 +105,43 @@ static int enospc_covered(int fd, const char *what)
 }
 
 /*
+ * Reads the flag file into text (capacity 64) and its status into *st:
+ * text is its first word, followed after its NUL by the rest. 0, or -1
+ * when there is no flag.
+ */
+static int enospc_flag_read(char *text, struct stat *st)
+{
+	const char *flag = getenv("TAMWIL_ENOSPC_FLAG");
+	ssize_t n;
+	int f;
+
+	memset(text, 0, 64);
+	if (flag == NULL || stat(flag, st) != 0)
+		return -1;
+	f = open(flag, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, text, 63);
+	close(f);
+	text[n > 0 ? n : 0] = '\0';
+	text[strcspn(text, " \n")] = '\0';
+	return 0;
+}
+
+/*
  * How many of the len bytes about to be written on fd may be written: len
  * while the flag file is absent or fd is not covered, else what is left
  * of the flag's budget (0: the disk is full).
  */
 static size_t enospc_allow(int fd, size_t len)
 {
-	const char *flag = getenv("TAMWIL_ENOSPC_FLAG");
-	char text[64] = "";
+	char text[64];
 	unsigned long long left;
 	struct stat st;
-	ssize_t n;
-	int f;
 
 	pthread_once(&enospc_once, enospc_resolve);
-	if (len == 0 || flag == NULL || stat(flag, &st) != 0)
-		return len;
-	f = open(flag, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return len;
-	n = read(f, text, sizeof(text) - 1);
-	close(f);
-	text[n > 0 ? n : 0] = '\0';
-	text[strcspn(text, " \n")] = '\0';
-	if (!enospc_covered(fd, text))
+	if (len == 0 || enospc_flag_read(text, &st) != 0 ||
+	    !enospc_covered(fd, text))
 		return len;
 	pthread_mutex_lock(&enospc_mu);
 	if (st.st_dev != enospc_flag.dev || st.st_ino != enospc_flag.ino ||
@@ -232,4 +255,43 @@ int posix_fallocate(int fd, off_t at, off_t len)
 	if (enospc_grow(fd, len) != 0)
 		return ENOSPC;
 	return enospc_real.posix_fallocate(fd, at, len);
+}
+
+/* With the flag "slow MS", waits MS milliseconds before a sync of fd. */
+static void enospc_stall(int fd)
+{
+	char text[64];
+	struct stat st;
+	long ms;
+
+	pthread_once(&enospc_once, enospc_resolve);
+	if (enospc_flag_read(text, &st) != 0 || strcmp(text, "slow") != 0 ||
+	    !enospc_covered(fd, "all"))
+		return;
+	ms = strtol(text + strlen(text) + 1, NULL, 10);
+	if (ms > 0) {
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		char held[PATH_MAX];
+		int f;
+
+		snprintf(held, sizeof(held), "%s.held",
+			 getenv("TAMWIL_ENOSPC_FLAG"));
+		f = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (f >= 0)
+			close(f);
+		nanosleep(&ts, NULL);
+		unlink(held);
+	}
+}
+
+int fsync(int fd)
+{
+	enospc_stall(fd);
+	return enospc_real.fsync(fd);
+}
+
+int fdatasync(int fd)
+{
+	enospc_stall(fd);
+	return enospc_real.fdatasync(fd);
 }

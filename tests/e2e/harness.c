@@ -728,6 +728,34 @@ int h_daemon_start(h_daemon *d, const char *state, const char *log,
 	return -1;
 }
 
+int h_disk_env(h_disk *k, const char *shim, const char *state, const char *dir,
+	       const char *flag_name, const char *const base[])
+{
+	const char *asan = getenv("ASAN_OPTIONS");
+	size_t n = 0;
+
+	if (h_path(k->flag, sizeof(k->flag), dir, flag_name) != 0)
+		return -1;
+	snprintf(k->preload, sizeof(k->preload), "LD_PRELOAD=%s", shim);
+	snprintf(k->dir, sizeof(k->dir), "TAMWIL_ENOSPC_DIR=%s", state);
+	snprintf(k->flag_var, sizeof(k->flag_var), "TAMWIL_ENOSPC_FLAG=%s",
+		 k->flag);
+	snprintf(k->asan, sizeof(k->asan),
+		 "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+		 asan != NULL ? asan : "", asan != NULL ? ":" : "");
+	for (; base[n] != NULL; n++) {
+		if (n + 5 > H_DISK_ENV_MAX)
+			return -1;
+		k->env[n] = base[n];
+	}
+	k->env[n++] = k->preload;
+	k->env[n++] = k->dir;
+	k->env[n++] = k->flag_var;
+	k->env[n++] = k->asan;
+	k->env[n] = NULL;
+	return 0;
+}
+
 int h_daemon_alive(h_daemon *d)
 {
 	int wstatus;

@@ -224,6 +224,26 @@ int h_daemon_start(h_daemon *d, const char *state, const char *log,
  */
 int h_daemon_stop(h_daemon *d, int timeout_ms, int *wstatus);
 
+/*
+ * A daemon's disk that fills up or slows down on demand: the environment
+ * that preloads the shim (tests/e2e/enospc.c, its path in shim) into a
+ * daemon serving state, the shim acting while the file flag exists (see
+ * the shim for what the flag may hold). env is base followed by the
+ * shim's variables; the sanitizer's runtime is then no longer the first
+ * library loaded, which it is told to accept.
+ */
+#define H_DISK_ENV_MAX 8
+typedef struct h_disk {
+	char flag[H_PATH_MAX];
+	char preload[H_PATH_MAX + 16], dir[H_PATH_MAX + 32];
+	char flag_var[H_PATH_MAX + 32], asan[512];
+	const char *env[H_DISK_ENV_MAX];
+} h_disk;
+
+/* Fills k for state, its flag file flag_name in dir. Returns 0 or -1. */
+int h_disk_env(h_disk *k, const char *shim, const char *state, const char *dir,
+	       const char *flag_name, const char *const base[]);
+
 /* Kills (SIGKILL) and reaps the daemon if it runs; safe to repeat. */
 void h_daemon_kill(h_daemon *d);
 

@@ -25,6 +25,8 @@
 
 #include "frame.h"
 #include "harness.h"
+#include "harness_domain.h"
+#include "signop.h"
 
 #define ADMIN_NAME     "Amina El Idrissi"
 #define APPROVER_NAME  "Saïd Ouahbi"
@@ -211,14 +213,20 @@ static int test_teardown(void **state)
  * Starts a daemon on the group's state with the NULL-terminated extra
  * options, logging to a file of its own in the temp dir.
  */
-static void start_daemon(struct fixture *f, const char *const extra[])
+static void start_daemon_env(struct fixture *f, const char *const extra[],
+			     const char *const env[])
 {
 	char name[64], log[H_PATH_MAX];
 
 	snprintf(name, sizeof(name), "tamwild-%02d.log", ++f->n_logs);
 	assert_int_equal(h_path(log, sizeof(log), f->dir, name), 0);
-	if (h_daemon_start(&f->d, f->state, log, extra, f->env) != 0)
+	if (h_daemon_start(&f->d, f->state, log, extra, env) != 0)
 		H_FAIL("tamwild did not start");
+}
+
+static void start_daemon(struct fixture *f, const char *const extra[])
+{
+	start_daemon_env(f, extra, f->env);
 }
 
 /* "tamwil whoami" with key must succeed and name the principal. */
@@ -443,12 +451,17 @@ static void open_channel(struct fixture *f, h_noise *c, const char *key)
 /*
  * A key revoked by the local command, another process than the daemon:
  * its open channel is closed within a second, a new one is refused, and
- * other principals' channels go on.
+ * other principals' channels go on. A pending edit of the daemon's
+ * settings is not applied by it: that waits for the administrator's
+ * reload.
  */
 static void test_local_revoke_closes_channel(void **state)
 {
 	struct fixture *f = *state;
-	char key[H_PATH_MAX], pub[H_PATH_MAX];
+	char key[H_PATH_MAX], pub[H_PATH_MAX], conf[H_PATH_MAX];
+	char text[8192];
+	const char *const extra[] = {"--config", conf, NULL};
+	size_t len;
 	Tamwil__V1__WhoamiRequest body;
 	Tamwil__V1__Request req;
 	Tamwil__V1__Response *resp;
@@ -457,7 +470,11 @@ static void test_local_revoke_closes_channel(void **state)
 	long from;
 
 	keygen(f, "treasurer", key, pub);
-	start_daemon(f, NULL);
+	assert_int_equal(h_path(conf, sizeof(conf), f->dir, "revoke.conf"), 0);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = "
+					    "50\n"),
+			 0);
+	start_daemon(f, extra);
 	const char *enrol[] = {"enrol",	 "--state",   f->state,
 			       pub,	 "--name",    TREASURER_NAME,
 			       "--role", "treasurer", NULL};
@@ -465,6 +482,9 @@ static void test_local_revoke_closes_channel(void **state)
 	open_channel(f, &mine, key);
 	open_channel(f, &admin, f->admin_key);
 	from = h_file_size(f->d.log);
+	assert_int_equal(h_write_file(conf, "[tamwild]\nmax_connections = "
+					    "lots\n"),
+			 0);
 	const char *revoke[] = {"revoke", "--state", f->state, pub, NULL};
 	run_tamwild(f, revoke, "tamwild revoke");
 	check_contains(f->r.out, "told tamwild (pid", "tamwild revoke");
@@ -472,6 +492,11 @@ static void test_local_revoke_closes_channel(void **state)
 	check_closed_within(mine.fd, t0, 1000, "the revoked key's channel");
 	check_log(f, from, TREASURER_NAME, "closed: its key was revoked");
 	check_log(f, from, "reload", "1 channel of revoked keys closed");
+	assert_int_equal(h_read_file(f->d.log, from, text, sizeof(text), &len),
+			 0);
+	if (strstr(text, "settings") != NULL)
+		H_FAIL("tamwild revoke made the daemon read its settings:\n%s",
+		       text);
 	assert_int_equal(
 	    h_whoami(&f->r, f->d.port, f->server_pub, key, 0, f->env), 0);
 	check_refused(&f->r, "not enrolled", "whoami with a revoked key");
@@ -481,6 +506,101 @@ static void test_local_revoke_closes_channel(void **state)
 	assert_int_equal(resp->body_case, TAMWIL__V1__RESPONSE__BODY_WHOAMI);
 	tamwil__v1__response__free_unpacked(resp, NULL);
 	h_noise_close(&mine);
+	h_noise_close(&admin);
+	check_still_serves(f);
+}
+
+/* Sends on c an operation signed by key: op's body set, the rest filled. */
+static void send_signed(h_noise *c, Tamwil__V1__Operation *op, int first,
+			uint64_t id)
+{
+	uint8_t ikey[SIGNOP_IDEMPOTENCY_LEN], sig[SIGNOP_SIGLEN], *bytes;
+	Tamwil__V1__SignedOperation sop;
+	Tamwil__V1__Request req;
+	size_t len;
+
+	signop_new_idempotency_key(ikey);
+	op->idempotency_key.data = ikey;
+	op->idempotency_key.len = sizeof(ikey);
+	assert_int_equal(hd_op_sign(op, &c->key, &bytes, &len, sig), 0);
+	op->idempotency_key.data = NULL; /* packed: ikey is not needed */
+	op->idempotency_key.len = 0;
+	hd_signed_request(&req, &sop, id, bytes, len, c->key.sign_pk, sig);
+	if (first)
+		assert_int_equal(h_noise_finish(c, &req, IO_MS), H_IO_OK);
+	else
+		assert_int_equal(h_noise_send(c, &req, IO_MS), H_IO_OK);
+	free(bytes);
+}
+
+/*
+ * A handshake crossing a revocation: the key is looked up (and found
+ * valid) while the revocation's commit is still under way, and the
+ * handshake's first request, an operation, waits behind it. The channel
+ * must not open once the revocation is durable: the connection is closed
+ * without an answer. The disk is slowed (enospc.c) to hold the commit.
+ */
+static void test_revoke_crossing_handshake(void **state)
+{
+	struct fixture *f = *state;
+	char key[H_PATH_MAX], pub[H_PATH_MAX], held[H_PATH_MAX + 8];
+	char slow[32];
+	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
+	Tamwil__V1__RevokePrincipal rv = TAMWIL__V1__REVOKE_PRINCIPAL__INIT;
+	Tamwil__V1__CreateRegion cr = TAMWIL__V1__CREATE_REGION__INIT;
+	Tamwil__V1__Response *resp;
+	h_noise admin, late;
+	h_disk disk;
+	int64_t t0;
+	long from;
+
+	keygen(f, "second-admin", key, pub);
+	const char *enrol[] = {"enrol",	 "--state", f->state,
+			       pub,	 "--name",  APPROVER_NAME,
+			       "--role", "admin",   NULL};
+	run_tamwild(f, enrol, "tamwild enrol");
+	if (h_disk_env(&disk, TAMWIL_ENOSPC_SHIM, f->state, f->dir, "slow-disk",
+		       f->env) != 0)
+		H_FAIL("temp folder path too long");
+	snprintf(held, sizeof(held), "%s.held", disk.flag);
+	start_daemon_env(f, NULL, disk.env);
+	open_channel(f, &admin, f->admin_key);
+	assert_int_equal(
+	    h_noise_start(&late, f->d.port, key, f->server_pub, IO_MS), 0);
+	from = h_file_size(f->d.log);
+
+	/* The revocation's commit waits on the disk... */
+	snprintf(slow, sizeof(slow), "slow %d\n", h_wait_ms(800));
+	assert_int_equal(h_write_file(disk.flag, slow), 0);
+	op.body_case = TAMWIL__V1__OPERATION__BODY_REVOKE_PRINCIPAL;
+	op.revoke_principal = &rv;
+	rv.noise_key.data = late.key.noise_pk;
+	rv.noise_key.len = sizeof(late.key.noise_pk);
+	send_signed(&admin, &op, 0, 2);
+	t0 = h_now_ms();
+	while (access(held, F_OK) != 0) {
+		if (h_now_ms() - t0 > h_wait_ms(IO_MS))
+			H_FAIL(
+			    "the revocation's commit never reached the disk");
+		h_sleep_ms(2);
+	}
+	/* ... while the key's handshake ends with an operation of its own. */
+	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_REGION;
+	op.create_region = &cr;
+	cr.code = "RAC";
+	cr.name = "Région de la course";
+	send_signed(&late, &op, 1, 1);
+	assert_int_equal(h_noise_recv(&admin, &resp, h_wait_ms(IO_MS)),
+			 H_IO_OK);
+	assert_int_equal(resp->body_case, TAMWIL__V1__RESPONSE__BODY_OPERATION);
+	tamwil__v1__response__free_unpacked(resp, NULL);
+	assert_int_equal(unlink(disk.flag), 0);
+	t0 = h_now_ms();
+	check_closed_within(
+	    late.fd, t0, h_wait_ms(3000),
+	    "the channel of a key revoked during its handshake");
+	check_log(f, from, APPROVER_NAME, "revoked during the handshake");
+	h_noise_close(&late);
 	h_noise_close(&admin);
 	check_still_serves(f);
 }
@@ -1006,6 +1126,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_local_revoke_closes_channel,
 				      test_teardown),
 	    cmocka_unit_test_teardown(test_local_revoke_no_daemon,
+				      test_teardown),
+	    cmocka_unit_test_teardown(test_revoke_crossing_handshake,
 				      test_teardown),
 	    cmocka_unit_test_teardown(test_daemon_down, test_teardown),
 	    cmocka_unit_test_teardown(test_raw_valid_requests, test_teardown),

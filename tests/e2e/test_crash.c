@@ -61,11 +61,12 @@ struct world {
 	keyfile_secret coord;
 	h_daemon d;
 	hd_result r;
-	/* The daemon's environment: home.env unless denv[0] is set. */
-	const char *denv[8];
-	char preload[H_PATH_MAX + 16], full_dir[H_PATH_MAX + 32];
-	char full_flag[H_PATH_MAX + 32], asan[512];
-	char flag[H_PATH_MAX]; /* present: the state folder's disk is full */
+	/*
+	 * The daemon's environment: home.env unless full is set, then
+	 * disk.env (disk.flag present: the state folder's disk is full).
+	 */
+	int full;
+	h_disk disk;
 };
 
 /* One office: its operations and what became of them. */
@@ -247,43 +248,13 @@ static void must_run(struct world *w, const char *program, ...)
 /* Starts the daemon and publishes its port. */
 static void world_start(struct world *w)
 {
-	const char *const *env = w->denv[0] != NULL ? w->denv : w->home.env;
+	const char *const *env = w->full ? w->disk.env : w->home.env;
 
 	if (h_daemon_start(&w->d, w->h.state, w->h.log, NULL, env) != 0)
 		H_FAIL("tamwild did not start");
 	pthread_mutex_lock(&w->mu);
 	w->port = w->d.port;
 	pthread_mutex_unlock(&w->mu);
-}
-
-/*
- * Points the daemon at the full-disk shim (enospc.c): the state folder's
- * files fill up while w->flag exists. The sanitizer's runtime is then
- * no longer the first library loaded, which it accepts when told.
- */
-static void world_full_env(struct world *w)
-{
-	const char *asan = getenv("ASAN_OPTIONS");
-	size_t n = 0;
-
-	if (h_path(w->flag, sizeof(w->flag), w->home.dir, "disk-full") != 0)
-		H_FAIL("home folder path too long");
-	snprintf(w->preload, sizeof(w->preload), "LD_PRELOAD=%s",
-		 TAMWIL_ENOSPC_SHIM);
-	snprintf(w->full_dir, sizeof(w->full_dir), "TAMWIL_ENOSPC_DIR=%s",
-		 w->h.state);
-	snprintf(w->full_flag, sizeof(w->full_flag), "TAMWIL_ENOSPC_FLAG=%s",
-		 w->flag);
-	snprintf(w->asan, sizeof(w->asan),
-		 "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-		 asan != NULL ? asan : "", asan != NULL ? ":" : "");
-	for (; w->home.env[n] != NULL; n++)
-		w->denv[n] = w->home.env[n];
-	w->denv[n++] = w->preload;
-	w->denv[n++] = w->full_dir;
-	w->denv[n++] = w->full_flag;
-	w->denv[n++] = w->asan;
-	w->denv[n] = NULL;
 }
 
 /*
@@ -305,8 +276,10 @@ static void world_make(struct world *w, int full)
 			 KEYFILE_OK);
 	assert_int_equal(keyfile_read_secret(w->coord_key, NULL, &w->coord),
 			 KEYFILE_OK);
-	if (full)
-		world_full_env(w);
+	if (full && h_disk_env(&w->disk, TAMWIL_ENOSPC_SHIM, w->h.state,
+			       w->home.dir, "disk-full", w->home.env) != 0)
+		H_FAIL("home folder path too long");
+	w->full = full;
 	world_start(w);
 	ADMIN(w, "region", "add", "SOU", "Souss-Massa");
 	ADMIN(w, "enrol", w->coord_pub, "--name", "Hafsa Ouchen", "--role",
@@ -532,13 +505,13 @@ static void full_fill(struct world *w, const char *what, long bytes)
 	char text[64];
 
 	snprintf(text, sizeof(text), "%s %ld\n", what, bytes);
-	assert_int_equal(h_write_file(w->flag, text), 0);
+	assert_int_equal(h_write_file(w->disk.flag, text), 0);
 }
 
 /* Gives the disk its room back. */
 static void full_free(struct world *w)
 {
-	assert_int_equal(unlink(w->flag), 0);
+	assert_int_equal(unlink(w->disk.flag), 0);
 }
 
 /*
@@ -548,7 +521,7 @@ static void full_free(struct world *w)
 static void full_run_expect(struct world *w, const hd_cmd *c, int daemon,
 			    int status, const char *const needles[])
 {
-	const char *const *env = daemon ? w->denv : w->home.env;
+	const char *const *env = daemon ? w->disk.env : w->home.env;
 	char text[4096];
 
 	hd_cmd_text(c, text, sizeof(text));
