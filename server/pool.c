@@ -20,6 +20,12 @@
 #include "store.h"
 
 #define POOL_WORKERS_MAX 64
+/*
+ * A batch of at most this many operations, with nothing else waiting for
+ * the writer, is answered by the writer itself: waking a worker for it
+ * would cost more than its receipts.
+ */
+#define POOL_SELF_ANSWER_MAX 2
 
 /* A refused handshake waiting to be recorded. */
 struct pool_event {
@@ -74,6 +80,16 @@ static void pool_finish(struct pool *p, pool_job *j)
 	event_active(p->wake, EV_READ, 0);
 }
 
+/* Answers n committed (or lost) jobs through rd and hands them back. */
+static void pool_answer(struct pool *p, store *rd, pool_job **jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dispatch_finish(p->srv, rd, &jobs[i]->d);
+		dispatch_job_clear(&jobs[i]->d);
+		pool_finish(p, jobs[i]);
+	}
+}
+
 /*
  * A worker: answers committed operations first (the receipt is read
  * through its own connection, which sees the batch once COMMIT returned),
@@ -94,9 +110,7 @@ static void *pool_worker_main(void *arg)
 		if ((j = STAILQ_FIRST(&p->answer)) != NULL) {
 			STAILQ_REMOVE_HEAD(&p->answer, link);
 			pthread_mutex_unlock(&p->mu);
-			dispatch_finish(p->srv, w->rd, &j->d);
-			dispatch_job_clear(&j->d);
-			pool_finish(p, j);
+			pool_answer(p, w->rd, &j, 1);
 			continue;
 		}
 		if ((j = STAILQ_FIRST(&p->work)) != NULL) {
@@ -173,6 +187,16 @@ static int pool_writer_may_stop(const struct pool *p)
 }
 
 /*
+ * 1 when the writer may answer its batch of n itself: a small one, and no
+ * operation or event waits for it. The caller holds mu.
+ */
+static int pool_writer_idle(const struct pool *p, size_t n)
+{
+	return n <= POOL_SELF_ANSWER_MAX && STAILQ_EMPTY(&p->write) &&
+	       STAILQ_EMPTY(&p->events);
+}
+
+/*
  * The writer: no timer, no waiting for company. It commits as soon as it
  * has work; what arrives during a commit forms the next batch, so batches
  * grow exactly when the disk is the bottleneck.
@@ -213,7 +237,8 @@ static void *pool_writer_main(void *arg)
 			  rc == 0 ? "committed" : "lost");
 		/*
 		 * Only now, with the batch durable, are answers built: by the
-		 * workers, so that receipts cost the writer nothing.
+		 * workers, so that receipts cost the writer nothing, unless
+		 * the writer has nothing better to do.
 		 */
 		pthread_mutex_lock(&p->mu);
 		p->stats.batches++;
@@ -222,9 +247,15 @@ static void *pool_writer_main(void *arg)
 			p->stats.largest = n;
 		if (rc != 0)
 			p->stats.lost++;
-		for (size_t i = 0; i < n; i++)
+		if (pool_writer_idle(p, n)) {
+			pthread_mutex_unlock(&p->mu);
+			pool_answer(p, p->srv->st, jobs, n);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
 			STAILQ_INSERT_TAIL(&p->answer, jobs[i], link);
-		pthread_cond_broadcast(&p->work_cv);
+			pthread_cond_signal(&p->work_cv);
+		}
 		pthread_mutex_unlock(&p->mu);
 	}
 }

@@ -4,7 +4,8 @@
  * queries on read-only connections, and one writer that owns the write
  * connection and applies operations in batches, one transaction and one
  * fsync per batch (group commit); the workers then answer them, receipts
- * included. Finished jobs come back to the loop,
+ * included (a small batch with nothing behind it, the writer answers
+ * itself). Finished jobs come back to the loop,
  * which alone touches connections and sockets.
  */
 #ifndef TAMWIL_POOL_H
