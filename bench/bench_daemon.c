@@ -212,6 +212,13 @@ out:
 	return rc;
 }
 
+const char *bench_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t != NULL && t[0] == '/' ? t : "/tmp";
+}
+
 int bench_daemon_prepare(bench_daemon *d, const char *state,
 			 keyfile_secret *admin, char *err, size_t cap)
 {
@@ -221,13 +228,11 @@ int bench_daemon_prepare(bench_daemon *d, const char *state,
 
 	d->tmp[0] = '\0';
 	if (state == NULL) {
-		const char *t = getenv("TMPDIR");
-
 		snprintf(d->tmp, sizeof(d->tmp), "%s/tamwil-bench.XXXXXX",
-			 t != NULL && t[0] == '/' ? t : "/tmp");
+			 bench_tmpdir());
 		if (mkdtemp(d->tmp) == NULL) {
 			snprintf(err, cap, "cannot create a folder in %s: %s",
-				 t != NULL ? t : "/tmp", strerror(errno));
+				 bench_tmpdir(), strerror(errno));
 			d->tmp[0] = '\0';
 			return -1;
 		}

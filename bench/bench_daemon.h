@@ -27,6 +27,9 @@ typedef struct bench_daemon {
 	char tmp[BENCH_PATH_MAX / 2]; /* removed at the end; "" when none */
 } bench_daemon;
 
+/* The folder of temporary files: $TMPDIR when absolute, else /tmp. */
+const char *bench_tmpdir(void);
+
 /*
  * Raises this process's soft RLIMIT_NOFILE to its hard limit, so that it
  * (and a tamwild it starts, which inherits it) can hold many connections.

@@ -37,6 +37,10 @@ typedef struct bench_report {
 	/* libsodium's Ed25519 verification, timed before the workloads. */
 	long verify_count;
 	double verify_us; /* microseconds each */
+	/* A 4 KiB write and fdatasync() in sync_dir: the median of count. */
+	char sync_dir[1024];
+	long sync_count;
+	double sync_us;
 } bench_report;
 
 /* Prints the heading of the table: the circumstances of the run. */

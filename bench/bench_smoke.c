@@ -131,7 +131,7 @@ static void smoke_idle(json_t *root, const long *counts, size_t n)
 static void test_every_workload(void **state)
 {
 	const long idle[] = {10, 30};
-	json_t *root, *row, *verify;
+	json_t *root, *row, *verify, *sync;
 	int64_t n;
 	hd_cmd c;
 	size_t i;
@@ -175,6 +175,12 @@ static void test_every_workload(void **state)
 	assert_int_equal(hd_json_int(verify, "count", &n), 0);
 	assert_int_equal(n, 3000);
 	assert_true(json_real_value(json_object_get(verify, "us_each")) > 0);
+	sync = json_object_get(root, "fdatasync");
+	assert_int_equal(hd_json_int(sync, "count", &n), 0);
+	assert_int_equal(n, 200);
+	assert_true(json_real_value(json_object_get(sync, "us_median")) > 0);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(sync, "dir")), "/state"));
 	smoke_idle(root, idle, 2);
 	json_decref(root);
 }

@@ -255,4 +255,6 @@ for c in "${counts[@]}"; do
 	last="submissions/s at $c clients: tamwil $(printf '%.0f' "$t"), postgres $(printf '%.0f' "$p"), ratio $r"
 done
 echo
+jq -r '"the same run: one Ed25519 verification \(.ed25519_verify.us_each | floor) us; a 4 KiB write and fdatasync() in the daemon'"'"'s state folder \(.fdatasync.us_median | floor) us (median)"' \
+	"$tmp/tamwil.json"
 echo "$last"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -34,6 +35,8 @@
 #define BENCH_PREFILL_MAX   (BENCH_PREFILL_CLIENTS * 999000L)
 /* Ed25519 verifications timed before the workloads: about 0.2 s. */
 #define BENCH_VERIFY_COUNT 3000L
+/* Disk syncs timed before the workloads: a fraction of a second. */
+#define BENCH_SYNC_COUNT 200L
 
 static const char bench_usage[] =
     "usage: tamwil-bench [-w WORKLOADS] [-c CLIENTS] [-d SECONDS | -n OPS]\n"
@@ -562,6 +565,56 @@ out:
 	return rc;
 }
 
+/* qsort() order of doubles. */
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The disk's own floor under a durable commit: n times, a 4 KiB write
+ * and fdatasync() of a scratch file in dir (the daemon's state folder
+ * when the benchmark started it, the temporary folder otherwise); the
+ * median in microseconds into *us. 0 or -1.
+ */
+static int bench_sync_time(const char *dir, long n, double *us)
+{
+	char path[BENCH_PATH_MAX + 32];
+	double *t = calloc((size_t)n, sizeof(*t));
+	uint8_t page[4096];
+	struct timespec a, b;
+	int fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/bench-sync.XXXXXX", dir);
+	fd = t != NULL ? mkstemp(path) : -1;
+	if (fd < 0) {
+		free(t);
+		return -1;
+	}
+	randombytes_buf(page, sizeof(page));
+	for (long i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (pwrite(fd, page, sizeof(page),
+			   (off_t)(i % 64) * (off_t)sizeof(page)) !=
+			(ssize_t)sizeof(page) ||
+		    fdatasync(fd) != 0)
+			goto out;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		t[i] = (double)(b.tv_sec - a.tv_sec) * 1e6 +
+		       (double)(b.tv_nsec - a.tv_nsec) / 1e3;
+	}
+	qsort(t, (size_t)n, sizeof(*t), bench_cmp_double);
+	*us = t[n / 2];
+	rc = 0;
+out:
+	close(fd);
+	unlink(path);
+	free(t);
+	return rc;
+}
+
 /*
  * The whole run: descriptors, the server, the principals, the prefill,
  * every measurement and the idle channels, into r. 0, or -1 with why.
@@ -592,6 +645,14 @@ static int bench_main(const bench_opts *o, bench_daemon *d, bench_report *r,
 	r->verify_count = BENCH_VERIFY_COUNT;
 	if (bench_verify_time(r->verify_count, &r->verify_us) != 0) {
 		snprintf(why, cap, "libsodium's Ed25519 verification failed");
+		goto out;
+	}
+	snprintf(r->sync_dir, sizeof(r->sync_dir), "%s",
+		 d->pid > 0 ? d->state : bench_tmpdir());
+	r->sync_count = BENCH_SYNC_COUNT;
+	if (bench_sync_time(r->sync_dir, r->sync_count, &r->sync_us) != 0) {
+		snprintf(why, cap, "cannot time fdatasync() in %.300s: %s",
+			 r->sync_dir, strerror(errno));
 		goto out;
 	}
 	if (!o->json)
