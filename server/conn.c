@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -116,16 +117,32 @@ static void conn_arm_timer(struct conn *c, long ms)
 }
 
 /*
- * Frames body (already in srv->out + FRAME_HEADER_LEN) and queues it.
- * Reading pauses while too much waits for a slow reader. Returns 0 or -1.
+ * Frames body (already in srv->out + FRAME_HEADER_LEN) and sends it: at
+ * once when nothing waits before it, which spares the loop a round of
+ * arming the socket for writing and disarming it again; what the socket
+ * does not take is queued. Reading pauses while too much waits for a
+ * slow reader. Returns 0 or -1.
  */
 static int conn_send(struct conn *c, size_t body_len)
 {
 	server *srv = c->srv;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = FRAME_HEADER_LEN + body_len;
+	ssize_t sent = 0;
 
-	if (frame_put_header(srv->out, body_len) != 0 ||
-	    evbuffer_add(out, srv->out, FRAME_HEADER_LEN + body_len) != 0)
+	if (frame_put_header(srv->out, body_len) != 0)
+		return -1;
+	if (evbuffer_get_length(out) == 0) {
+		sent = send(bufferevent_getfd(c->bev), srv->out, len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			return -1;
+		if (sent < 0)
+			sent = 0;
+	}
+	if ((size_t)sent < len &&
+	    evbuffer_add(out, srv->out + sent, len - (size_t)sent) != 0)
 		return -1;
 	if (evbuffer_get_length(out) > (size_t)srv->cfg.max_output)
 		bufferevent_disable(c->bev, EV_READ);
