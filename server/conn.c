@@ -6,7 +6,8 @@
  * and any failure closes the connection without an answer. Until message
  * 3 proves the client's static key, only the exact handshake sizes are
  * accepted, and a timer bounds the whole handshake; afterwards the same
- * timer bounds idleness.
+ * timer bounds idleness. The handshake messages are read (and message 2
+ * written) by the workers, like requests: the loop only moves bytes.
  */
 #include "conn.h"
 
@@ -50,8 +51,8 @@ struct conn {
 	 * The request in flight, if any: one at a time, so answers leave in
 	 * the order requests came, and sess is used by one thread at a time.
 	 * While it is out, who, sess and peer are the job's (the worker of
-	 * a hello fills who) and the structure outlives a close (dead)
-	 * until the job comes back.
+	 * a hello fills who), and ch too for a handshake message; the
+	 * structure outlives a close (dead) until the job comes back.
 	 */
 	pool_job *job;
 	int dead;	/* closed while its job was out */
@@ -66,6 +67,7 @@ struct conn {
 /* Wipes and frees what a job and the connection still hold. */
 static void conn_release(struct conn *c)
 {
+	channel_clear(&c->ch);
 	ops_session_clear(&c->sess);
 	sodium_memzero(&c->who, sizeof(c->who));
 	free(c);
@@ -90,7 +92,7 @@ static void conn_free(struct conn *c)
 		bufferevent_free(c->bev);
 	c->timer = NULL;
 	c->bev = NULL;
-	channel_clear(&c->ch);
+	/* A worker may be reading a handshake message on c->ch. */
 	if (c->job != NULL)
 		c->dead = 1;
 	else
@@ -162,32 +164,6 @@ static int conn_send_sealed(struct conn *c, const uint8_t *plain,
 	return conn_send(c, ct_len);
 }
 
-/* Message 1 (-> e, es): answer with message 2 carrying the ServerHello. */
-static int conn_on_msg1(struct conn *c, const uint8_t *msg, size_t len)
-{
-	server *srv = c->srv;
-	uint8_t hello[256];
-	size_t hello_len, payload_len, out_len;
-
-	if (channel_handshake_read(&c->ch, msg, len, srv->plain,
-				   sizeof(srv->plain), &payload_len) != 0) {
-		conn_refuse(c,
-			    "bad handshake message 1 (decryption failed: the "
-			    "client may hold another server key)");
-		return -1;
-	}
-	if (dispatch_server_hello(hello, sizeof(hello), &hello_len) != 0 ||
-	    channel_handshake_write(&c->ch, hello, hello_len,
-				    srv->out + FRAME_HEADER_LEN, FRAME_MAX_BODY,
-				    &out_len) != 0 ||
-	    conn_send(c, out_len) != 0) {
-		conn_refuse(c, "cannot write handshake message 2");
-		return -1;
-	}
-	c->state = CONN_WAIT_MSG3;
-	return 0;
-}
-
 /* Records a refused key for the auditors, through the writer. */
 static void conn_security_event(struct conn *c, int64_t principal,
 				const char *kind, const char *detail)
@@ -217,12 +193,13 @@ static void conn_refuse_key(struct conn *c, const pool_job *j)
 }
 
 /*
- * Hands the plaintext of a request (or of the ClientHello) to the
- * workers. The connection reads no further frame until its answer is
- * back. 0, or -1 after closing.
+ * Hands a frame to the workers: the plaintext of a request, or a
+ * handshake message (handshake set) for them to read through c's channel
+ * (pool.h). The connection reads no further frame until the job is back.
+ * 0, or -1 after closing.
  */
-static int conn_submit(struct conn *c, const uint8_t *peer_key,
-		       const uint8_t *plain, size_t len)
+static int conn_submit(struct conn *c, const uint8_t *msg, size_t len,
+		       int handshake)
 {
 	pool_job *j = calloc(1, sizeof(*j));
 	uint8_t *in = malloc(len > 0 ? len : 1);
@@ -235,20 +212,23 @@ static int conn_submit(struct conn *c, const uint8_t *peer_key,
 		conn_refuse(c, "out of memory");
 		return -1;
 	}
-	memcpy(in, plain, len);
+	memcpy(in, msg, len);
 	j->owner = c;
+	j->noise = handshake ? &c->ch : NULL;
 	j->d.s = &c->sess;
-	j->d.hello = peer_key != NULL;
-	if (peer_key != NULL)
-		memcpy(j->d.peer_key, peer_key, sizeof(j->d.peer_key));
+	j->d.hello = c->state == CONN_WAIT_MSG3;
 	j->d.who = &c->who;
 	j->d.in = in;
 	j->d.in_len = len;
 	j->d.out = out;
 	j->d.out_cap = CHANNEL_MAX_PLAINTEXT;
 	c->job = j;
-	/* The server is busy, not the client: no timeout meanwhile. */
-	evtimer_del(c->timer);
+	/*
+	 * The server is busy, not the client: no timeout meanwhile, but for
+	 * message 1, which the handshake's deadline still bounds.
+	 */
+	if (c->state != CONN_WAIT_MSG1)
+		evtimer_del(c->timer);
 	pool_submit(c->srv, j);
 	return 0;
 }
@@ -258,26 +238,6 @@ static void conn_job_free(pool_job *j)
 	free((uint8_t *)j->d.in);
 	free(j->d.out);
 	free(j);
-}
-
-/* Message 3 (-> s, se): who the client is, and maybe its first request. */
-static int conn_on_msg3(struct conn *c, const uint8_t *msg, size_t len)
-{
-	server *srv = c->srv;
-	uint8_t rs[NOISE_DHLEN];
-	size_t payload_len;
-
-	if (channel_handshake_read(&c->ch, msg, len, srv->plain,
-				   sizeof(srv->plain), &payload_len) != 0) {
-		conn_refuse(c, "bad handshake message 3 (decryption failed)");
-		return -1;
-	}
-	if (channel_remote_static(&c->ch, rs) != 0) {
-		conn_refuse(c, "no static key after message 3");
-		return -1;
-	}
-	/* A worker looks the key up before it reads the hello. */
-	return conn_submit(c, rs, srv->plain, payload_len);
 }
 
 /* One transport frame: decrypt and hand over; the answer comes later. */
@@ -290,7 +250,7 @@ static int conn_on_transport(struct conn *c, const uint8_t *msg, size_t len)
 		conn_refuse(c, "decryption failed");
 		return -1;
 	}
-	return conn_submit(c, NULL, srv->plain, plain_len);
+	return conn_submit(c, srv->plain, plain_len, 0);
 }
 
 /* The largest body acceptable in the connection's state. */
@@ -347,10 +307,13 @@ static int conn_drain_input(struct conn *c)
 			conn_refuse(c, "short read");
 			return -1;
 		}
-		if (c->state == CONN_WAIT_MSG1)
-			rc = conn_on_msg1(c, msg, body_len);
-		else if (c->state == CONN_WAIT_MSG3)
-			rc = conn_on_msg3(c, msg, body_len);
+		/*
+		 * Handshake messages go to the workers whole: message 1 comes
+		 * back with message 2, message 3 with the client's key looked
+		 * up and its ClientHello answered.
+		 */
+		if (c->state == CONN_WAIT_MSG1 || c->state == CONN_WAIT_MSG3)
+			rc = conn_submit(c, msg, body_len, 1);
 		else
 			rc = conn_on_transport(c, msg, body_len);
 		if (rc != 0)
@@ -449,6 +412,29 @@ int conn_close_revoked(server *srv, store *rd)
 	return closed;
 }
 
+/*
+ * Message 1 read by a worker: sends message 2 (in j's out) and waits for
+ * message 3, the handshake's deadline still running.
+ */
+static void conn_on_msg2(struct conn *c, pool_job *j)
+{
+	size_t len = j->d.out_len;
+	int rc = -1;
+
+	if (len <= FRAME_MAX_BODY) {
+		memcpy(c->srv->out + FRAME_HEADER_LEN, j->d.out, len);
+		rc = conn_send(c, len);
+	}
+	conn_job_free(j);
+	if (rc != 0) {
+		conn_refuse(c, "cannot write handshake message 2");
+		return;
+	}
+	c->state = CONN_WAIT_MSG3;
+	/* A message 3 sent early waits in the input buffer. */
+	conn_drain_input(c);
+}
+
 void conn_job_done(server *srv, pool_job *j)
 {
 	struct conn *c = j->owner;
@@ -473,6 +459,10 @@ void conn_job_done(server *srv, pool_job *j)
 				   ? j->d.why
 				   : "no answer could be produced");
 		conn_job_free(j);
+		return;
+	}
+	if (c->state == CONN_WAIT_MSG1) {
+		conn_on_msg2(c, j);
 		return;
 	}
 	if (j->d.revoked != 0)

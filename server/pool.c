@@ -91,6 +91,58 @@ static void pool_answer(struct pool *p, store *rd, pool_job **jobs, size_t n)
 }
 
 /*
+ * Reads the handshake message of j (see pool_job). Returns 1 when j is
+ * done (message 2 written, or the handshake refused), 0 when message 3's
+ * ClientHello is to be dispatched.
+ */
+static int pool_handshake(pool_job *j)
+{
+	dispatch_job *d = &j->d;
+	uint8_t hello[256], *plain;
+	size_t hello_len, len;
+
+	d->status = DISPATCH_CLOSE;
+	if (!d->hello) {
+		/* Message 1 carries no payload worth keeping. */
+		if (channel_handshake_read(j->noise, d->in, d->in_len, d->out,
+					   d->out_cap, &len) != 0) {
+			d->why = "bad handshake message 1 (decryption failed: "
+				 "the client may hold another server key)";
+			return 1;
+		}
+		if (dispatch_server_hello(hello, sizeof(hello), &hello_len) !=
+			0 ||
+		    channel_handshake_write(j->noise, hello, hello_len, d->out,
+					    d->out_cap, &d->out_len) != 0) {
+			d->why = "cannot write handshake message 2";
+			return 1;
+		}
+		d->status = DISPATCH_ANSWER;
+		return 1;
+	}
+	plain = malloc(d->in_len > 0 ? d->in_len : 1);
+	if (plain == NULL) {
+		d->why = "out of memory";
+		return 1;
+	}
+	if (channel_handshake_read(j->noise, d->in, d->in_len, plain, d->in_len,
+				   &len) != 0) {
+		free(plain);
+		d->why = "bad handshake message 3 (decryption failed)";
+		return 1;
+	}
+	if (channel_remote_static(j->noise, d->peer_key) != 0) {
+		free(plain);
+		d->why = "no static key after message 3";
+		return 1;
+	}
+	free((uint8_t *)d->in);
+	d->in = plain;
+	d->in_len = len;
+	return 0;
+}
+
+/*
  * A worker: answers committed operations first (the receipt is read
  * through its own connection, which sees the batch once COMMIT returned),
  * then parses and prepares new requests. It stops once the writer is
@@ -120,7 +172,11 @@ static void *pool_worker_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (j == NULL)
 			return NULL; /* the writer is done, nothing left */
-		if (dispatch_begin(p->srv, w->rd, &j->d) != DISPATCH_WRITE) {
+		if (j->noise != NULL && pool_handshake(j)) {
+			pool_finish(p, j);
+			j = NULL;
+		} else if (dispatch_begin(p->srv, w->rd, &j->d) !=
+			   DISPATCH_WRITE) {
 			dispatch_job_clear(&j->d);
 			pool_finish(p, j);
 			j = NULL;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "channel.h"
 #include "dispatch.h"
 #include "server.h"
 
@@ -26,10 +27,20 @@
  * One request in flight. The loop allocates it, fills d (in, out, s,
  * hello) and owner, and submits it; it comes back through the done
  * function, on the loop thread, with d.status and the answer in d.out.
+ *
+ * A handshake message travels the same way, so that its Diffie-Hellman
+ * work is done by a worker and the loop only moves bytes: with noise set
+ * (the connection's channel, which the loop leaves alone meanwhile), d.in
+ * is the message. Message 1 (d.hello unset) comes back with message 2 in
+ * d.out (DISPATCH_ANSWER) or refused (DISPATCH_CLOSE, d.why). Message 3
+ * (d.hello set) is read first, d.in being replaced by its payload (both
+ * malloc'd, freed by the loop) and d.peer_key set, then dispatched as a
+ * ClientHello.
  */
 typedef struct pool_job {
 	STAILQ_ENTRY(pool_job) link;
 	void *owner; /* the connection: only the loop thread dereferences it */
+	channel *noise;
 	dispatch_job d;
 } pool_job;
 
