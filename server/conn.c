@@ -339,23 +339,36 @@ static void conn_mark_handshakes(server *srv)
 }
 
 /*
+ * Whether c's key, read through rd, is still enrolled and not revoked:
+ * 1, 0 (revoked or gone), or -1 after logging a failed look-up.
+ */
+static int conn_key_valid(const struct conn *c, store *rd)
+{
+	store_principal now;
+	int rc = store_principal_by_noise(rd, c->who.noise_pk, &now);
+
+	if (rc != 0 && rc != STORE_NOT_FOUND) {
+		log_error("principal lookup: %s", store_errmsg(rd));
+		return -1;
+	}
+	return rc == 0 && !now.revoked;
+}
+
+/*
  * 1 when the key proven by c's handshake is still enrolled and not
  * revoked, looked up on the loop: only for a handshake that crossed a
  * revocation, which is rare. A failed lookup counts as revoked.
  */
 static int conn_key_still_valid(struct conn *c)
 {
-	store_principal now;
 	store *rd;
 	int rc;
 
 	if (server_open_reader(c->srv, &rd) != 0)
 		return 0;
-	rc = store_principal_by_noise(rd, c->who.noise_pk, &now);
-	if (rc != 0 && rc != STORE_NOT_FOUND)
-		log_error("principal lookup: %s", store_errmsg(rd));
+	rc = conn_key_valid(c, rd);
 	store_close(rd);
-	return rc == 0 && !now.revoked;
+	return rc == 1;
 }
 
 /* Ends c, whose key was revoked: at once, or once its job is back. */
@@ -389,7 +402,6 @@ static void conn_close_principal(server *srv, int64_t id,
 int conn_close_revoked(server *srv, store *rd)
 {
 	struct conn *c, *next;
-	store_principal now;
 	int closed = 0, rc;
 
 	conn_mark_handshakes(srv);
@@ -398,13 +410,10 @@ int conn_close_revoked(server *srv, store *rd)
 		if (c->state != CONN_OPEN)
 			continue;
 		/* A job out only reads who: reading it here is safe. */
-		rc = store_principal_by_noise(rd, c->who.noise_pk, &now);
-		if (rc != 0 && rc != STORE_NOT_FOUND) {
-			log_error("reload: principal lookup: %s",
-				  store_errmsg(rd));
+		rc = conn_key_valid(c, rd);
+		if (rc < 0)
 			return -1;
-		}
-		if (rc == 0 && !now.revoked)
+		if (rc == 1)
 			continue;
 		closed++;
 		conn_end_revoked(c);

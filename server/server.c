@@ -125,7 +125,10 @@ static void server_reload_principals(server *srv)
 		return;
 	closed = conn_close_revoked(srv, rd);
 	store_close(rd);
-	if (closed >= 0)
+	if (closed < 0)
+		log_error("reload: the channels of revoked keys were not "
+			  "checked");
+	else
 		log_info("reload: principals read again, %d channel%s of "
 			 "revoked keys closed",
 			 closed, closed == 1 ? "" : "s");
