@@ -73,8 +73,7 @@ const char *bench_kind_name(int kind)
 	return kind >= 0 && kind < BENCH_NKINDS ? names[kind] : NULL;
 }
 
-/* Seconds from a to b. */
-static double bench_seconds(const struct timespec *a, const struct timespec *b)
+double bench_seconds(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) +
 	       (double)(b->tv_nsec - a->tv_nsec) / 1e9;

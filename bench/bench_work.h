@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "keyfile.h"
 #include "tamwil-client.h"
@@ -57,6 +58,9 @@ int bench_env_programme(bench_env *env, const keyfile_secret *admin, char *why,
 
 /* Wipes the keys and frees env->p. */
 void bench_env_free(bench_env *env);
+
+/* Seconds from a to b. */
+double bench_seconds(const struct timespec *a, const struct timespec *b);
 
 /*
  * The number of applications the server holds (a ListApplications total

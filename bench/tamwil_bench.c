@@ -556,9 +556,7 @@ static int bench_verify_time(long n, double *us)
 			goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	*us = ((double)(b.tv_sec - a.tv_sec) * 1e6 +
-	       (double)(b.tv_nsec - a.tv_nsec) / 1e3) /
-	      (double)n;
+	*us = bench_seconds(&a, &b) * 1e6 / (double)n;
 	rc = 0;
 out:
 	sodium_memzero(sk, sizeof(sk));
@@ -602,8 +600,7 @@ static int bench_sync_time(const char *dir, long n, double *us)
 		    fdatasync(fd) != 0)
 			goto out;
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		t[i] = (double)(b.tv_sec - a.tv_sec) * 1e6 +
-		       (double)(b.tv_nsec - a.tv_nsec) / 1e3;
+		t[i] = bench_seconds(&a, &b) * 1e6;
 	}
 	qsort(t, (size_t)n, sizeof(*t), bench_cmp_double);
 	*us = t[n / 2];

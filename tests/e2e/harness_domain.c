@@ -686,6 +686,16 @@ out:
 	return rc;
 }
 
+int hd_head_office(hd_home *h, hd_world *w, char *admin_key, char *admin_pub,
+		   char *coord_key, char *coord_pub, const char *admin_name)
+{
+	if (hd_home_create(h) != 0 ||
+	    h_keygen(h->dir, "admin", h->env, admin_key, admin_pub) != 0 ||
+	    h_keygen(h->dir, "coord", h->env, coord_key, coord_pub) != 0)
+		return -1;
+	return hd_world_create(w, h, 1, admin_pub, admin_name);
+}
+
 void hd_world_remove(hd_world *w)
 {
 	if (w->dir[0] != '\0' && getenv("TAMWIL_E2E_KEEP") == NULL)

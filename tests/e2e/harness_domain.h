@@ -235,6 +235,15 @@ typedef struct hd_world {
 int hd_world_create(hd_world *w, const hd_home *h, int n, const char *admin_pub,
 		    const char *admin_name);
 
+/*
+ * Head office with an admin and a coordinator to be: creates the home h,
+ * key pairs "admin" and "coord" in it (their files' paths into the four
+ * buffers, each of H_PATH_MAX), and world-01 with the admin enrolled as
+ * admin_name. 0, or -1 (printing what failed).
+ */
+int hd_head_office(hd_home *h, hd_world *w, char *admin_key, char *admin_pub,
+		   char *coord_key, char *coord_pub, const char *admin_name);
+
 /* Removes the world's folder unless TAMWIL_E2E_KEEP is set. */
 void hd_world_remove(hd_world *w);
 

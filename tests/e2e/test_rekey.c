@@ -316,13 +316,8 @@ static void world_make(struct world *w)
 	tamwil_error err;
 	char nid[32];
 
-	if (hd_home_create(&w->home) != 0 ||
-	    h_keygen(w->home.dir, "admin", w->home.env, w->admin_key,
-		     w->admin_pub) != 0 ||
-	    h_keygen(w->home.dir, "coord", w->home.env, w->coord_key,
-		     w->coord_pub) != 0 ||
-	    hd_world_create(&w->h, &w->home, 1, w->admin_pub,
-			    "Amina El Idrissi") != 0)
+	if (hd_head_office(&w->home, &w->h, w->admin_key, w->admin_pub,
+			   w->coord_key, w->coord_pub, "Amina El Idrissi") != 0)
 		H_FAIL("cannot make head office's state");
 	snprintf(w->db, sizeof(w->db), "%s/tamwil.db", w->h.state);
 	assert_int_equal(keyfile_read_public(w->h.server_pub, &w->server),

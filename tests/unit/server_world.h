@@ -172,6 +172,33 @@ static inline Tamwil__V1__Money *world_mad(Tamwil__V1__Money *m, int64_t minor)
 	return m;
 }
 
+/* A programme's creation: its operation and what the operation points to. */
+struct world_programme {
+	Tamwil__V1__Operation op;
+	Tamwil__V1__CreateProgramme m;
+	Tamwil__V1__Money envelope, ceiling;
+};
+
+/*
+ * Fills p with the creation of programme code ("Programme 2026", no
+ * period), its envelope and ceiling in minor units of MAD. p->op is the
+ * operation to sign.
+ */
+static inline void world_programme(struct world_programme *p, const char *code,
+				   int64_t envelope, int64_t ceiling)
+{
+	tamwil__v1__operation__init(&p->op);
+	tamwil__v1__create_programme__init(&p->m);
+	p->m.code = (char *)code;
+	p->m.name = "Programme 2026";
+	p->m.envelope = world_mad(&p->envelope, envelope);
+	p->m.ceiling = world_mad(&p->ceiling, ceiling);
+	p->m.period_start = "";
+	p->m.period_end = "";
+	p->op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME;
+	p->op.create_programme = &p->m;
+}
+
 /*
  * Fills s with a submission to programme in region LAG by coordinator
  * coord, for the beneficiary national_id, its identity sealed to head

@@ -159,9 +159,7 @@ static uint64_t log_size(store *st)
 
 static void admin_setup(struct fixture *f)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__CreateProgramme prog = TAMWIL__V1__CREATE_PROGRAMME__INIT;
-	Tamwil__V1__Money env, ceil;
+	struct world_programme p;
 	Tamwil__V1__Response *resp[3];
 	struct world_signed so[3];
 
@@ -175,15 +173,8 @@ static void admin_setup(struct fixture *f)
 	world_enrol(f->srv, &f->approver2, "Approbatrice",
 		    TAMWIL__V1__ROLE__ROLE_APPROVER, "");
 	/* An envelope that holds one grant of 30 000 MAD, not two. */
-	prog.code = "PROG-26";
-	prog.name = "Programme 2026";
-	prog.envelope = world_mad(&env, 5000000);
-	prog.ceiling = world_mad(&ceil, 3500000);
-	prog.period_start = "";
-	prog.period_end = "";
-	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME;
-	op.create_programme = &prog;
-	world_sign(&f->admin, &op, 0, &so[0]);
+	world_programme(&p, "PROG-26", 5000000, 3500000);
+	world_sign(&f->admin, &p.op, 0, &so[0]);
 	submit(f, 1, &so[1]);
 	submit(f, 2, &so[2]);
 	assert_int_equal(run_batch(f, so, 3, resp), 0);

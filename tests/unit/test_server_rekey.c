@@ -94,20 +94,11 @@ static Tamwil__V1__Response *apply(struct fixture *f, Tamwil__V1__Operation *op,
 
 static void create_programme(struct fixture *f)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__CreateProgramme prog = TAMWIL__V1__CREATE_PROGRAMME__INIT;
-	Tamwil__V1__Money env, ceil;
+	struct world_programme p;
 	Tamwil__V1__Response *r;
 
-	prog.code = "PROG-26";
-	prog.name = "Programme 2026";
-	prog.envelope = world_mad(&env, 500000000);
-	prog.ceiling = world_mad(&ceil, 3500000);
-	prog.period_start = "";
-	prog.period_end = "";
-	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME;
-	op.create_programme = &prog;
-	r = apply(f, &op, &f->admin);
+	world_programme(&p, "PROG-26", 500000000, 3500000);
+	r = apply(f, &p.op, &f->admin);
 	assert_int_equal(r->body_case, TAMWIL__V1__RESPONSE__BODY_OPERATION);
 	tamwil__v1__response__free_unpacked(r, NULL);
 }

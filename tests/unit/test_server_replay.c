@@ -61,28 +61,19 @@ static void apply(struct fixture *f, struct world_who *w,
 
 static void admin_setup(struct fixture *f)
 {
-	Tamwil__V1__Operation op = TAMWIL__V1__OPERATION__INIT;
-	Tamwil__V1__CreateProgramme prog = TAMWIL__V1__CREATE_PROGRAMME__INIT;
-	Tamwil__V1__Money env, ceil;
+	struct world_programme p;
 	char err[300];
 	uint64_t seq;
 
 	world_region(f->srv, "LAG", "Laghouat");
-	prog.code = "ANGEM-26";
-	prog.name = "Programme 2026";
-	prog.envelope = world_mad(&env, 1350000000);
-	prog.ceiling = world_mad(&ceil, 10000000);
-	prog.period_start = "";
-	prog.period_end = "";
-	op.body_case = TAMWIL__V1__OPERATION__BODY_CREATE_PROGRAMME;
-	op.create_programme = &prog;
+	world_programme(&p, "ANGEM-26", 1350000000, 10000000);
 	/* The server's own key may not: programmes are people's decisions. */
-	assert_int_equal(ops_apply_local(f->srv, &op, &seq, err, sizeof(err)),
+	assert_int_equal(ops_apply_local(f->srv, &p.op, &seq, err, sizeof(err)),
 			 -1);
 	world_enrol(f->srv, &f->admin, "Administratrice",
 		    TAMWIL__V1__ROLE__ROLE_ADMIN, "");
-	op.idempotency_key.len = 0;
-	apply(f, &f->admin, &op, NULL);
+	p.op.idempotency_key.len = 0;
+	apply(f, &f->admin, &p.op, NULL);
 }
 
 /* Submits one application with a sealed identity; returns its reference. */
