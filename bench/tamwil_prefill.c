@@ -89,7 +89,6 @@ typedef struct pf_batch {
 
 typedef struct pf {
 	server *srv;
-	store *rd; /* the preparing thread's read connection */
 	keyfile_public spub;
 	pf_actor admin, approver, treasurer;
 	pf_actor coord[PF_REGIONS];
@@ -198,13 +197,13 @@ static int pf_sign(pf_batch *b, size_t i, pf_actor *a,
 	return 0;
 }
 
-/* Verifies and parses the n signed operations of b, reading through rd. */
-static void pf_prepare(pf *f, store *rd, pf_batch *b, size_t n)
+/* Verifies and parses the n signed operations of b. */
+static void pf_prepare(pf *f, pf_batch *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		pf_slot *s = &b->slots[i];
 
-		(void)ops_prepare(f->srv, rd, &s->a->sess, &s->sop, (uint64_t)i,
+		(void)ops_prepare(f->srv, &s->a->sess, &s->sop, (uint64_t)i,
 				  &s->p);
 		b->pend[i] = &s->p;
 	}
@@ -251,7 +250,7 @@ static int pf_apply(pf *f, pf_batch *b, char *why, size_t cap)
 /* Prepares the first n operations of f->dec and applies them. */
 static int pf_apply_now(pf *f, size_t n, char *why, size_t cap)
 {
-	pf_prepare(f, f->srv->st, &f->dec, n);
+	pf_prepare(f, &f->dec, n);
 	return pf_apply(f, &f->dec, why, cap);
 }
 
@@ -464,7 +463,7 @@ static void *pf_producer(void *arg)
 				break;
 			}
 		}
-		pf_prepare(f, f->rd, b, (size_t)(n > 0 ? n : 0));
+		pf_prepare(f, b, (size_t)(n > 0 ? n : 0));
 		pf_mark(f, b, 1);
 		if (n <= 0)
 			break;
@@ -631,7 +630,6 @@ static void pf_free(pf *f)
 	pf_batch_free(&f->sub[0]);
 	pf_batch_free(&f->sub[1]);
 	pf_batch_free(&f->dec);
-	store_close(f->rd);
 }
 
 /*
@@ -642,7 +640,7 @@ static int pf_open(pf *f, bench_daemon *d, const char *dir, int *lock,
 		   char *why, size_t cap)
 {
 	keyfile_secret admin;
-	char pub[BENCH_PATH_MAX + 16], db[BENCH_PATH_MAX + 16];
+	char pub[BENCH_PATH_MAX + 16];
 	config cfg;
 	int e;
 
@@ -663,9 +661,6 @@ static int pf_open(pf *f, bench_daemon *d, const char *dir, int *lock,
 		snprintf(why, cap, "cannot load the state folder %s", dir);
 		goto fail;
 	}
-	if (state_path(db, sizeof(db), dir, "tamwil.db") != 0 ||
-	    store_open_reader(db, &f->rd, why, cap) != 0)
-		goto fail;
 	/* The indexes of millions of rows are written at random places. */
 	if (store_cache(f->srv->st, PF_CACHE_MIB) != 0) {
 		snprintf(why, cap, "%s", store_errmsg(f->srv->st));
@@ -742,9 +737,9 @@ int main(int argc, char **argv)
 			pf_usage);
 		return 2;
 	}
-	if (sodium_init() < 0) {
-		fprintf(stderr,
-			"tamwil-prefill: cannot initialise libsodium\n");
+	if (sodium_init() < 0 || store_library_init() != 0) {
+		fprintf(stderr, "tamwil-prefill: cannot initialise libsodium "
+				"or SQLite\n");
 		return 1;
 	}
 	if (tamwild != NULL)

@@ -133,15 +133,20 @@ static int audit_at(store *st, uint64_t size, checkpoint *cp)
 int audit_receipt_build(store *st, uint64_t seq, uint64_t tree_size,
 			audit_receipt *r)
 {
-	int rc = tree_size == 0 ? audit_latest(st, &r->cp)
-				: audit_at(st, tree_size, &r->cp);
+	/* One snapshot for the checkpoint, the entry and the proof's nodes. */
+	int began = store_read_begin(st), rc;
 
+	if (began < 0)
+		return -1;
+	rc = tree_size == 0 ? audit_latest(st, &r->cp)
+			    : audit_at(st, tree_size, &r->cp);
 	if (rc != 0 || seq >= r->cp.size ||
 	    store_log_entry(st, seq, r->entry, sizeof(r->entry),
-			    &r->entry_len) != 0)
-		return -1;
-	return merkle_inclusion_proof(seq, r->cp.size, audit_fetch, st,
-				      r->proof, MERKLE_MAX_PROOF, &r->nproof);
+			    &r->entry_len) != 0 ||
+	    merkle_inclusion_proof(seq, r->cp.size, audit_fetch, st, r->proof,
+				   MERKLE_MAX_PROOF, &r->nproof) != 0)
+		rc = -1;
+	return store_read_end(st, began, rc);
 }
 
 void audit_checkpoint_message(const checkpoint *cp, Tamwil__V1__Checkpoint *msg)
@@ -173,6 +178,11 @@ void audit_receipt_message(audit_receipt *r, Tamwil__V1__Receipt *msg)
 int audit_consistency(store *st, uint64_t old_size, uint64_t new_size,
 		      merkle_hash *proof, size_t *n)
 {
-	return merkle_consistency_proof(old_size, new_size, audit_fetch, st,
-					proof, MERKLE_MAX_PROOF, n);
+	int began = store_read_begin(st), rc;
+
+	if (began < 0)
+		return -1;
+	rc = merkle_consistency_proof(old_size, new_size, audit_fetch, st,
+				      proof, MERKLE_MAX_PROOF, n);
+	return store_read_end(st, began, rc);
 }

@@ -79,7 +79,7 @@ static enum dispatch_status dispatch_route(server *srv, store *rd,
 	case TAMWIL__V1__REQUEST__BODY_OPERATION:
 		/* Refusals that are security events are written by the writer.
 		 */
-		if (ops_prepare(srv, rd, j->s, req->operation, req->request_id,
+		if (ops_prepare(srv, j->s, req->operation, req->request_id,
 				&j->op) == 0 ||
 		    ops_security_kind(&j->op) != NULL)
 			return DISPATCH_WRITE;

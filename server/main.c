@@ -527,6 +527,8 @@ int main(int argc, char **argv)
 	umask(077);
 	if (sodium_init() < 0)
 		errx(1, "libsodium cannot start");
+	if (store_library_init() != 0)
+		errx(1, "SQLite cannot start");
 	while ((ch = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		switch (ch) {
 		case 's':

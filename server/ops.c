@@ -999,8 +999,11 @@ static int ops_check_active(ops_ctx *c)
 }
 
 /*
- * Verifies the envelope: the signer is the channel's principal, still
- * active, and the signature covers the bytes. 0 or -1 refused.
+ * Verifies the envelope: the signer is the channel's principal and the
+ * signature covers the bytes. 0 or -1 refused. Whether the key is still
+ * active is asked by the writer (ops_apply_one()), inside the operation's
+ * transaction where the answer holds until the commit; asking here too
+ * would make a worker reload pages on its read connection for nothing.
  */
 static int ops_verify(ops_ctx *c, const Tamwil__V1__SignedOperation *sop)
 {
@@ -1023,8 +1026,7 @@ static int ops_verify(ops_ctx *c, const Tamwil__V1__SignedOperation *sop)
 		return reply_refuse(c->ref, E(BAD_SIGNATURE),
 				    "the operation's signature does not "
 				    "verify");
-	/* Revocation takes effect on open channels too. */
-	return ops_check_active(c);
+	return 0;
 }
 
 /*
@@ -1160,11 +1162,11 @@ static void ops_prepare_identity(ops_ctx *c, ops_pending *p)
 		ops_seal_identity(c, p);
 }
 
-int ops_prepare(server *srv, store *rd, ops_session *s,
+int ops_prepare(server *srv, ops_session *s,
 		const Tamwil__V1__SignedOperation *sop, uint64_t request_id,
 		ops_pending *p)
 {
-	ops_ctx c = {srv,     rd,      s, s->who, (int64_t)time(NULL),
+	ops_ctx c = {srv,     NULL,    s, s->who, (int64_t)time(NULL),
 		     &p->res, &p->ref, p};
 
 	memset(p, 0, sizeof(*p));
@@ -1339,7 +1341,7 @@ int ops_apply(server *srv, ops_session *s,
 
 	if (p == NULL)
 		return -1;
-	if (ops_prepare(srv, srv->st, s, sop, request_id, p) == 0)
+	if (ops_prepare(srv, s, sop, request_id, p) == 0)
 		(void)ops_apply_batch(srv, &p, 1);
 	else
 		ops_security_event(srv->st, p, (int64_t)time(NULL));

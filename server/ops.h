@@ -85,14 +85,14 @@ typedef struct ops_pending {
 } ops_pending;
 
 /*
- * The CPU-heavy half of an operation, run off the writer: checks the
- * envelope (the channel's principal signed these bytes, Ed25519; the key
- * is not revoked, as rd sees it), parses the operation and opens a
- * submission's sealed identity. rd is a read connection of the calling
- * thread. Returns 0 when p is ready for ops_apply_batch(), or -1 when it
- * was refused (p->outcome OPS_REFUSED, p->ref). sop must outlive p.
+ * The CPU-heavy half of an operation, run off the writer and without the
+ * database: checks the envelope (the channel's principal signed these
+ * bytes, Ed25519), parses the operation and opens a submission's sealed
+ * identity. Whether the key is still active is checked by the writer.
+ * Returns 0 when p is ready for ops_apply_batch(), or -1 when it was
+ * refused (p->outcome OPS_REFUSED, p->ref). sop must outlive p.
  */
-int ops_prepare(server *srv, store *rd, ops_session *s,
+int ops_prepare(server *srv, ops_session *s,
 		const Tamwil__V1__SignedOperation *sop, uint64_t request_id,
 		ops_pending *p);
 

@@ -233,6 +233,14 @@ fail:
 	return -1;
 }
 
+int store_library_init(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK ||
+	    sqlite3_initialize() != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
 int store_schema_version(void)
 {
 	return STORE_SCHEMA_VERSION;

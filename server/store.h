@@ -31,6 +31,13 @@ typedef struct store_principal {
 	int revoked;
 } store_principal;
 
+/*
+ * Sets SQLite up for this process, before any database is opened: no
+ * memory statistics, which SQLite keeps under one lock that every thread's
+ * every allocation would take. 0, or -1 when SQLite was already started.
+ */
+int store_library_init(void);
+
 /* The schema version this build writes; store_open() upgrades to it. */
 int store_schema_version(void);
 
@@ -120,6 +127,18 @@ int store_release(store *st);	   /* RELEASE op */
 void store_rollback_to(store *st); /* ROLLBACK TO op; RELEASE op */
 
 /*
+ * A read transaction, so that the reads between store_read_begin() and
+ * store_read_end() see one snapshot and take it once instead of once per
+ * statement. store_read_begin() returns 1 when it began one, 0 when a
+ * transaction was open already (the reads join it), -1 on error.
+ * store_read_end() takes what it returned and the outcome rc of the reads:
+ * it ends a transaction it began and returns rc, or -1 when rc was 0 and
+ * the end failed; an earlier error message is kept.
+ */
+int store_read_begin(store *st);
+int store_read_end(store *st, int began, int rc);
+
+/*
  * 1 while a transaction begun by store_begin() is open. Some failures
  * (disk full, I/O error) make SQLite roll the whole transaction back on
  * its own: a batch checks this after each operation so that it never
@@ -150,6 +169,7 @@ enum store_state {
 };
 
 #define STORE_REF_MAX	   32
+#define STORE_SEQ_MAX	   999999 /* a region's numbers a year, as the schema */
 #define STORE_TEXT_MAX	   1024
 #define STORE_DATE_MAX	   11 /* YYYY-MM-DD and NUL */
 #define STORE_CURRENCY_MAX 4

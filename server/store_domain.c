@@ -40,30 +40,26 @@ static const char *const domain_sql[STMT_COUNT] = {
     [STMT_BENEFICIARY_SEALED] = "SELECT blind_index, identity, key_version"
 				" FROM beneficiaries WHERE id = ?1",
     /*
-     * One statement numbers and inserts, so the next sequence number of
-     * the region and year is taken atomically. ?2 is submitted_at; the
-     * year is its UTC year.
+     * The region's code and the next number of its year (?2): max() over
+     * the (region_id, year, seq) index with both fixed, one seek however
+     * many applications there are. The writer's transaction keeps it
+     * from changing before the insert that uses it.
+     */
+    [STMT_APPLICATION_NEXT] =
+	"SELECT r.code, (SELECT coalesce(max(a.seq), 0) + 1"
+	" FROM applications a WHERE a.region_id = r.id AND a.year = ?2)"
+	" FROM regions r WHERE r.id = ?1",
+    /*
+     * Plain values: an INSERT that selects from its own table, or returns
+     * rows, goes through temporary tables SQLite builds on every run.
      */
     [STMT_APPLICATION_ADD] =
-	/*
-	 * The next number of the region and year: max() over the
-	 * (region_id, year, seq) index with both fixed, one seek however
-	 * many applications there are (a join on y would scan them).
-	 */
-    "WITH y(year) AS"
-    "  (SELECT CAST(strftime('%Y', ?2, 'unixepoch') AS INTEGER)),"
-    " n(seq) AS (SELECT coalesce((SELECT max(a.seq) FROM applications a"
-    "  WHERE a.region_id = ?1"
-    "  AND a.year = CAST(strftime('%Y', ?2, 'unixepoch') AS INTEGER)),"
-    "  0) + 1)"
-    " INSERT INTO applications(reference, region_id, programme_id,"
-    " beneficiary_id, year, seq, state, sex, birth_year, category, sector,"
-    " activity, requested, contribution, formula, submitted_by,"
-    " submitted_at)"
-    " SELECT r.code || printf('-%04d-%06d', y.year, n.seq), r.id, ?3, ?4,"
-    " y.year, n.seq, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?2"
-    " FROM regions r, y, n WHERE r.id = ?1"
-    " RETURNING id, reference",
+	"INSERT INTO applications(region_id, submitted_at, programme_id,"
+	" beneficiary_id, sex, birth_year, category, sector, activity,"
+	" requested, contribution, formula, submitted_by, reference, year,"
+	" seq, state)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	" ?14, ?15, ?16, 1)",
     [STMT_APPLICATION_GET] = STORE_APPLICATION_SELECT "WHERE a.reference = ?1",
     [STMT_APPLICATION_UPDATE] =
 	"UPDATE applications SET state = ?2, granted = ?3, disbursed = ?4,"
@@ -556,20 +552,90 @@ static int domain_bind_application(sqlite3_stmt *s, const store_application *a)
 }
 
 /*
+ * The reference of the next application of region_id in year, "CODE-YEAR-
+ * NNNNNN", into a->reference with its number in *seq: 0, or -1 (an unknown
+ * region).
+ */
+static int domain_next_reference(store *st, store_application *a, int year,
+				 int64_t *seq)
+{
+	sqlite3_stmt *s = domain_stmt(st, STMT_APPLICATION_NEXT);
+	char code[STORE_CODE_MAX], ref[STORE_CODE_MAX + 32];
+	int rc = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, a->region_id) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, year) != SQLITE_OK) {
+		store_fail(st, "number the application");
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		snprintf(st->err, sizeof(st->err), "no region %lld",
+			 (long long)a->region_id);
+		rc = -1;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, "number the application");
+		goto out;
+	}
+	store_column_text(s, 0, code, sizeof(code));
+	*seq = sqlite3_column_int64(s, 1);
+	if (*seq > STORE_SEQ_MAX) {
+		snprintf(st->err, sizeof(st->err),
+			 "region %s has numbered its %d applications of %d",
+			 code, STORE_SEQ_MAX, year);
+		rc = -1;
+		goto out;
+	}
+	/* The table's CHECKs refuse a year or code that does not fit. */
+	if (snprintf(ref, sizeof(ref), "%s-%04d-%06lld", code, year,
+		     (long long)*seq) >= (int)sizeof(a->reference)) {
+		snprintf(st->err, sizeof(st->err), "reference %s too long",
+			 ref);
+		rc = -1;
+		goto out;
+	}
+	memcpy(a->reference, ref, strlen(ref) + 1);
+	rc = 0;
+out:
+	store_done(s);
+	return rc;
+}
+
+/*
  * Inserts a submitted application numbered in its region and the UTC year
- * of submitted_at, in one statement: 0 with id, reference and state set
- * (the amounts and decision are zeroed), STORE_CONFLICT when the
- * beneficiary has an open application in the programme, or -1 (an unknown
- * region, or a field the schema refuses).
+ * of submitted_at: 0 with id, reference and state set (the amounts and
+ * decision are zeroed), STORE_CONFLICT when the beneficiary has an open
+ * application in the programme, or -1 (an unknown region, or a field the
+ * schema refuses). Inside the writer's transaction, so that no other
+ * insert takes the number between the two statements.
  */
 int store_application_add(store *st, store_application *a)
 {
 	sqlite3_stmt *s = domain_stmt(st, STMT_APPLICATION_ADD);
+	time_t at = (time_t)a->submitted_at;
+	struct tm tm;
+	int64_t seq = 0;
 	int rc;
 
 	if (s == NULL)
 		return -1;
-	if (domain_bind_application(s, a) != SQLITE_OK) {
+	if (gmtime_r(&at, &tm) == NULL) {
+		snprintf(st->err, sizeof(st->err),
+			 "submission time %lld out of range",
+			 (long long)a->submitted_at);
+		return -1;
+	}
+	if (domain_next_reference(st, a, tm.tm_year + 1900, &seq) != 0)
+		return -1;
+	if (domain_bind_application(s, a) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 14, a->reference, -1, SQLITE_STATIC) !=
+		SQLITE_OK ||
+	    sqlite3_bind_int(s, 15, tm.tm_year + 1900) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 16, seq) != SQLITE_OK) {
 		rc = store_fail(st, "add application");
 		goto out;
 	}
@@ -581,22 +647,11 @@ int store_application_add(store *st, store_application *a)
 		rc = STORE_CONFLICT;
 		goto out;
 	}
-	if (rc == SQLITE_DONE) {
-		snprintf(st->err, sizeof(st->err), "no region %lld",
-			 (long long)a->region_id);
-		rc = -1;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
+	if (rc != SQLITE_DONE) {
 		rc = store_fail(st, "add application");
 		goto out;
 	}
-	a->id = sqlite3_column_int64(s, 0);
-	store_column_text(s, 1, a->reference, sizeof(a->reference));
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		rc = store_fail(st, "add application");
-		goto out;
-	}
+	a->id = sqlite3_last_insert_rowid(st->db);
 	a->state = STORE_SUBMITTED;
 	a->granted = a->disbursed = a->repaid = 0;
 	a->decided_by = a->decided_at = 0;

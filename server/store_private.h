@@ -38,6 +38,7 @@ enum store_stmt {
 	STMT_BENEFICIARY_FIND,
 	STMT_BENEFICIARY_ADD,
 	STMT_BENEFICIARY_SEALED,
+	STMT_APPLICATION_NEXT,
 	STMT_APPLICATION_ADD,
 	STMT_APPLICATION_GET,
 	STMT_APPLICATION_UPDATE,
@@ -167,7 +168,9 @@ void store_application_row(sqlite3_stmt *s, store_application *a);
  * approved applications (store_programme_get() and store_programmes());
  * store_programme_row() reads them back. The number comes from the
  * running counts (schema 5): a row per region and state, however many
- * applications the programme holds.
+ * applications the programme holds. The approved states (2 and 5 to 9) are
+ * written as comparisons: SQLite builds a table for a list of more than
+ * two constants each time the statement runs, on every submission.
  */
 #define STORE_PROGRAMME_SELECT                                                 \
 	"SELECT p.id, p.code, p.name, p.currency, p.envelope, p.ceiling,"      \
@@ -175,7 +178,8 @@ void store_application_row(sqlite3_stmt *s, store_application *a);
 	" p.target_beneficiaries, p.categories, p.granted, p.disbursed,"       \
 	" (SELECT coalesce(sum(c.n), 0) FROM application_counts c"             \
 	"  INDEXED BY application_counts_programme"                            \
-	"  WHERE c.programme_id = p.id AND c.state IN (2, 5, 6, 7, 8, 9))"     \
+	"  WHERE c.programme_id = p.id"                                        \
+	"  AND c.state >= 2 AND c.state NOT IN (3, 4))"                        \
 	" FROM programmes p "
 
 /* Fills p from the current row of a STORE_PROGRAMME_SELECT statement. */

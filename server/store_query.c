@@ -407,15 +407,19 @@ out:
 	return rc;
 }
 
-/*
- * Ends the read transaction store_applications() began, whose outcome so
- * far is rc: returns rc, or -1 when rc was 0 and ending fails. Keeps the
- * error message of an earlier failure.
- */
-static int query_read_end(store *st, int rc)
+int store_read_begin(store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;
+	return query_exec(st, STMT_READ_BEGIN, "begin read") != 0 ? -1 : 1;
+}
+
+int store_read_end(store *st, int began, int rc)
 {
 	char saved[sizeof(st->err)];
 
+	if (began != 1)
+		return rc;
 	if (rc == 0)
 		return query_exec(st, STMT_READ_END, "end read");
 	memcpy(saved, st->err, sizeof(saved));
@@ -434,17 +438,14 @@ static int query_read_end(store *st, int rc)
 int store_applications(store *st, const store_filter *f,
 		       store_application_fn fn, void *arg, uint64_t *total)
 {
-	int began = 0, rc;
+	int began = store_read_begin(st), rc;
 
-	if (sqlite3_get_autocommit(st->db)) {
-		if (query_exec(st, STMT_READ_BEGIN, "begin read") != 0)
-			return -1;
-		began = 1;
-	}
+	if (began < 0)
+		return -1;
 	rc = query_count(st, f, total);
 	if (rc == 0)
 		rc = query_page(st, f, fn, arg);
-	return began ? query_read_end(st, rc) : rc;
+	return store_read_end(st, began, rc);
 }
 
 int store_applications_plan(store *st, const store_filter *f, int count,

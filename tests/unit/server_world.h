@@ -265,7 +265,7 @@ static inline int world_apply(server *srv, store *rd, struct world_signed *so,
 	assert_non_null(v);
 	assert_non_null(out);
 	for (size_t i = 0; i < n; i++) {
-		(void)ops_prepare(srv, rd, &so[i].by->sess, &so[i].sop, i + 1,
+		(void)ops_prepare(srv, &so[i].by->sess, &so[i].sop, i + 1,
 				  &p[i]);
 		v[i] = &p[i];
 	}

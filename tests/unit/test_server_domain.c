@@ -285,6 +285,37 @@ static void test_references_per_region_and_year(void **state)
 	assert_string_equal(a.reference, "LAG-2026-000003");
 }
 
+/* An unknown region, and a region whose year has used every number. */
+static void test_references_refused(void **state)
+{
+	struct fixture *f = *state;
+	store_application a;
+	sqlite3 *db;
+
+	application_init(f, &a, f->prog, 999, beneficiary(f, 1, f->lag),
+			 utc(2026, 3, 1, 10, 0, 0));
+	assert_int_equal(store_application_add(f->st, &a), -1);
+	assert_non_null(strstr(store_errmsg(f->st), "no region 999"));
+	submit(f, &a, f->prog, f->lag, 2, utc(2026, 3, 1, 10, 0, 0));
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE applications SET seq = 999999,"
+				      " reference = 'LAG-2026-999999'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	application_init(f, &a, f->prog, f->lag, beneficiary(f, 3, f->lag),
+			 utc(2026, 9, 1, 10, 0, 0));
+	assert_int_equal(store_application_add(f->st, &a), -1);
+	assert_non_null(strstr(store_errmsg(f->st),
+			       "region LAG has numbered its 999999 "
+			       "applications of 2026"));
+	/* The next year starts again from 1. */
+	a.submitted_at = utc(2027, 1, 2, 10, 0, 0);
+	assert_int_equal(store_application_add(f->st, &a), 0);
+	assert_string_equal(a.reference, "LAG-2027-000001");
+}
+
 static void test_application_read_back(void **state)
 {
 	struct fixture *f = *state;
@@ -1581,6 +1612,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	    T(test_migration_from_version_1),
 	    T(test_references_per_region_and_year),
+	    T(test_references_refused),
 	    T(test_application_read_back),
 	    T(test_one_open_application),
 	    T(test_programme_totals_within_envelope),

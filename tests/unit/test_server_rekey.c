@@ -357,8 +357,8 @@ static void test_version_between_workers_and_writer(void **state)
 			 3000000);
 	world_sign(&f->coord, &sub.op, 0, &so);
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(
-	    ops_prepare(f->srv, f->rd, &f->coord.sess, &so.sop, 1, &p), 0);
+	assert_int_equal(ops_prepare(f->srv, &f->coord.sess, &so.sop, 1, &p),
+			 0);
 	assert_int_equal(p.key_version, 0);
 	assert_int_equal(add_version(f->srv), 1);
 	assert_int_equal(ops_apply_batch(f->srv, &v, 1), 0);
