@@ -5,6 +5,7 @@
  */
 #include "bench_daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -378,16 +379,15 @@ int bench_rss(pid_t pid, long long *bytes)
 	return rc;
 }
 
-int bench_cpu(pid_t pid, double *seconds)
+/* utime + stime of a /proc stat file, in seconds, into *seconds: 0 or -1. */
+static int bench_cpu_file(const char *path, double *seconds)
 {
-	char path[64], line[1024], *p;
+	char line[1024], *p;
 	unsigned long long utime, stime;
 	long tick = sysconf(_SC_CLK_TCK);
-	FILE *f;
+	FILE *f = fopen(path, "r");
 	int rc = -1;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
 	/* The command name may hold spaces: fields count from its ')'. */
@@ -401,4 +401,63 @@ int bench_cpu(pid_t pid, double *seconds)
 	}
 	fclose(f);
 	return rc;
+}
+
+int bench_cpu(pid_t pid, double *seconds)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	return bench_cpu_file(path, seconds);
+}
+
+/* /proc/PID/task/ and a directory entry's name. */
+#define BENCH_TASK_PATH (64 + 256)
+
+/* 1 when the task at dir (/proc/PID/task/TID) is named name, else 0. */
+static int bench_task_named(const char *dir, const char *name)
+{
+	char path[BENCH_TASK_PATH + 8], comm[64];
+	FILE *f;
+	int yes = 0;
+
+	snprintf(path, sizeof(path), "%s/comm", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(comm, sizeof(comm), f) != NULL) {
+		comm[strcspn(comm, "\n")] = '\0';
+		yes = strcmp(comm, name) == 0;
+	}
+	fclose(f);
+	return yes;
+}
+
+int bench_cpu_threads(pid_t pid, const char *name, double *seconds)
+{
+	char dir[64], task[BENCH_TASK_PATH], path[BENCH_TASK_PATH + 8];
+	struct dirent *e;
+	double sum = 0, one;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(task, sizeof(task), "%s/%s", dir, e->d_name);
+		if (!bench_task_named(task, name))
+			continue;
+		snprintf(path, sizeof(path), "%s/stat", task);
+		if (bench_cpu_file(path, &one) == 0) {
+			sum += one;
+			found = 1;
+		}
+	}
+	closedir(d);
+	if (!found)
+		return -1;
+	*seconds = sum;
+	return 0;
 }

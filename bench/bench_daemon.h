@@ -83,4 +83,14 @@ int bench_rss(pid_t pid, long long *bytes);
  */
 int bench_cpu(pid_t pid, double *seconds);
 
+/* The name tamwild gives its writer thread (POOL_WRITER_NAME, pool.h). */
+#define BENCH_WRITER_THREAD "tamwild-writer"
+
+/*
+ * The CPU time the threads of process pid named name (as ps -L shows
+ * them) have used so far, summed, into *seconds: 0, or -1 when none has
+ * that name or /proc cannot be read.
+ */
+int bench_cpu_threads(pid_t pid, const char *name, double *seconds);
+
 #endif

@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include "bench_daemon.h"
+
 static const char bench_signing_note[] =
     "\"before\": operations are signed and their identities sealed before "
     "the clock starts, as regional offices do on their own machines; "
@@ -16,7 +18,9 @@ static const char bench_receipt_note[] =
 static const char bench_cpu_note[] =
     "CPU time per operation over the timed run, user and system, all "
     "threads: the server's (/proc/PID/stat) and the load generator's "
-    "(this program), which share the machine";
+    "(this program), which share the machine; \"writer\": the share of "
+    "a CPU the server's writer thread (" BENCH_WRITER_THREAD ") used, the "
+    "one thread that applies and commits";
 
 /* "before", "inline", or "-" for workloads that sign nothing. */
 static const char *bench_signing(const bench_spec *s)
@@ -65,27 +69,32 @@ void bench_report_row(FILE *out, const bench_report *r, int i)
 {
 	const bench_row *w = &r->rows[i];
 
-	char server_cpu[32];
+	char server_cpu[32], writer[16];
 
 	if (i == 0)
 		fprintf(out,
 			"%-10s %-7s %7s %9s %7s %8s %10s %9s %9s %9s %10s "
-			"%10s\n",
+			"%10s %7s\n",
 			"workload", "signing", "clients", "ops", "errors",
 			"seconds", "ops/s", "p50 ms", "p99 ms", "max ms",
-			"srv us/op", "gen us/op");
+			"srv us/op", "gen us/op", "writer");
 	if (w->res.server_cpu_us < 0)
 		snprintf(server_cpu, sizeof(server_cpu), "-");
 	else
 		snprintf(server_cpu, sizeof(server_cpu), "%.1f",
 			 w->res.server_cpu_us);
+	if (w->res.writer_share < 0)
+		snprintf(writer, sizeof(writer), "-");
+	else
+		snprintf(writer, sizeof(writer), "%.0f%%",
+			 w->res.writer_share * 100);
 	fprintf(out,
 		"%-10s %-7s %7d %9ld %7ld %8.2f %10.1f %9.2f %9.2f %9.2f "
-		"%10s %10.1f%s\n",
+		"%10s %10.1f %7s%s\n",
 		bench_kind_name(w->spec.kind), bench_signing(&w->spec),
 		w->spec.clients, w->res.ops, w->res.errors, w->res.seconds,
 		w->res.rate, w->res.p50 / 1000.0, w->res.p99 / 1000.0,
-		w->res.max / 1000.0, server_cpu, w->res.client_cpu_us,
+		w->res.max / 1000.0, server_cpu, w->res.client_cpu_us, writer,
 		w->res.exhausted ? "  (pre-signed pool used up)" : "");
 	fflush(out);
 }
@@ -155,7 +164,11 @@ static json_t *bench_row_json(const bench_row *w)
 				    ? json_null()
 				    : json_real(s->server_cpu_us)) != 0 ||
 	    json_object_set_new(o, "client_cpu_us_per_op",
-				json_real(s->client_cpu_us)) != 0)
+				json_real(s->client_cpu_us)) != 0 ||
+	    json_object_set_new(o, "writer_cpu_share",
+				s->writer_share < 0
+				    ? json_null()
+				    : json_real(s->writer_share)) != 0)
 		goto fail;
 	return o;
 fail:

@@ -59,7 +59,7 @@ static json_t *smoke_json(const hd_cmd *c)
 static void smoke_row(json_t *row, long want_ops)
 {
 	int64_t ops, errors;
-	json_t *lat = json_object_get(row, "latency_ms");
+	json_t *lat = json_object_get(row, "latency_ms"), *share;
 	double p50, p99, max, rate;
 
 	assert_int_equal(hd_json_int(row, "ops", &ops), 0);
@@ -81,6 +81,14 @@ static void smoke_row(json_t *row, long want_ops)
 	    json_real_value(json_object_get(row, "server_cpu_us_per_op")) >= 0);
 	assert_true(
 	    json_real_value(json_object_get(row, "client_cpu_us_per_op")) > 0);
+	/*
+	 * The writer thread is found by its name: one thread, so at most one
+	 * CPU, give or take the clock ticks /proc counts in over a short run.
+	 */
+	share = json_object_get(row, "writer_cpu_share");
+	assert_true(json_is_real(share));
+	assert_true(json_real_value(share) >= 0 &&
+		    json_real_value(share) <= 1.5);
 }
 
 /* How many rows of root are workload `kind` signed `signing`. */

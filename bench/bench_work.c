@@ -615,24 +615,32 @@ static int bench_cmp_u32(const void *a, const void *b)
 }
 
 /*
- * CPU seconds used so far by the server (-1 when its process is unknown
- * or unreadable) and by this process, every thread.
+ * CPU seconds used so far: cpu[0] by the server, cpu[1] by this process
+ * (every thread), cpu[2] by the server's writer thread (-1 when the
+ * server's process is unknown or unreadable).
  */
-static void bench_cpu_now(const bench_env *env, double *server, double *self)
+static void bench_cpu_now(const bench_env *env, double cpu[3])
 {
 	struct rusage ru;
 
-	if (env->server_pid <= 0 || bench_cpu(env->server_pid, server) != 0)
-		*server = -1;
-	*self = 0;
+	if (env->server_pid <= 0 || bench_cpu(env->server_pid, &cpu[0]) != 0)
+		cpu[0] = -1;
+	if (env->server_pid <= 0 ||
+	    bench_cpu_threads(env->server_pid, BENCH_WRITER_THREAD, &cpu[2]) !=
+		0)
+		cpu[2] = -1;
+	cpu[1] = 0;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		*self =
+		cpu[1] =
 		    (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* Sets out's CPU times per operation from the readings around the run. */
-static void bench_cpu_per_op(const double before[2], const double after[2],
+/*
+ * Sets out's CPU times per operation and the writer's share from the
+ * readings around the run (out->ops and out->seconds set).
+ */
+static void bench_cpu_per_op(const double before[3], const double after[3],
 			     bench_result *out)
 {
 	double ops = out->ops > 0 ? (double)out->ops : 1.0;
@@ -641,6 +649,9 @@ static void bench_cpu_per_op(const double before[2], const double after[2],
 				 ? -1
 				 : (after[0] - before[0]) * 1e6 / ops;
 	out->client_cpu_us = (after[1] - before[1]) * 1e6 / ops;
+	out->writer_share = before[2] < 0 || after[2] < 0 || out->seconds <= 0
+				? -1
+				: (after[2] - before[2]) / out->seconds;
 }
 
 /* Merges the threads' latencies and counts into out. 0 or -1. */
@@ -717,7 +728,7 @@ int bench_run(const bench_env *env, const bench_spec *spec, bench_result *out,
 	bench_shared sh = {.env = env, .spec = spec};
 	bench_worker *w;
 	struct timespec t0;
-	double cpu0[2], cpu1[2];
+	double cpu0[3], cpu1[3];
 	int n = spec->clients, started = 0, rc = -1;
 	uint8_t tag[4];
 
@@ -761,13 +772,13 @@ int bench_run(const bench_env *env, const bench_spec *spec, bench_result *out,
 		}
 	}
 	pthread_barrier_wait(&sh.ready);
-	bench_cpu_now(env, &cpu0[0], &cpu0[1]);
+	bench_cpu_now(env, cpu0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (spec->count == 0)
 		bench_wait_duration(&sh, &t0, spec->duration);
 	for (int i = 0; i < started; i++)
 		pthread_join(w[i].thread, NULL);
-	bench_cpu_now(env, &cpu1[0], &cpu1[1]);
+	bench_cpu_now(env, cpu1);
 	for (int i = 0; i < n; i++)
 		if (w[i].setup_failed) {
 			snprintf(why, cap, "client %d: %s", i, w[i].error);

@@ -105,6 +105,12 @@ typedef struct bench_result {
 	 * program's own, all its threads (the load generator).
 	 */
 	double server_cpu_us, client_cpu_us;
+	/*
+	 * The server's writer thread's CPU time over the run's time, 0 to
+	 * 1: how close the one thread that applies and commits came to a
+	 * whole CPU. Negative when unknown.
+	 */
+	double writer_share;
 	char first_error[BENCH_WHY_MAX]; /* "" when none */
 } bench_result;
 

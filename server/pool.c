@@ -347,6 +347,17 @@ static int pool_size(const server *srv)
 	return n > POOL_WORKERS_MAX ? POOL_WORKERS_MAX : (int)n;
 }
 
+/*
+ * Names a thread for ps, top -H and the benchmark, which reads each
+ * thread's CPU time by name. A name is a convenience: failing to set one
+ * is logged and otherwise ignored.
+ */
+static void pool_name(pthread_t t, const char *name)
+{
+	if (pthread_setname_np(t, name) != 0)
+		log_debug("cannot name the thread %s", name);
+}
+
 /* Frees what pool_start() made, the threads being stopped or never run. */
 static void pool_free(struct pool *p)
 {
@@ -401,10 +412,12 @@ int pool_start(server *srv, const char *db_path, pool_done_fn done)
 				   pool_worker_main, &p->workers[i]) != 0)
 			goto fail;
 		p->workers[i].started = 1;
+		pool_name(p->workers[i].thread, POOL_WORKER_NAME);
 	}
 	if (pthread_create(&p->writer, NULL, pool_writer_main, p) != 0)
 		goto fail;
 	p->writer_started = 1;
+	pool_name(p->writer, POOL_WRITER_NAME);
 	log_info("%d workers and one writer started", p->nworkers);
 	return 0;
 fail:

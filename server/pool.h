@@ -19,6 +19,10 @@
 #include "dispatch.h"
 #include "server.h"
 
+/* The threads' names (at most 15 bytes), as ps -L and top -H show them. */
+#define POOL_WORKER_NAME "tamwild-worker"
+#define POOL_WRITER_NAME "tamwild-writer"
+
 /* Largest batch: operations, and bytes of signed operations. */
 #define POOL_BATCH_MAX	     256
 #define POOL_BATCH_BYTES_MAX (1u << 20)
