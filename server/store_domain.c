@@ -619,7 +619,7 @@ int store_application_add(store *st, store_application *a)
 	time_t at = (time_t)a->submitted_at;
 	struct tm tm;
 	int64_t seq = 0;
-	int rc;
+	int year, rc;
 
 	if (s == NULL)
 		return -1;
@@ -629,12 +629,13 @@ int store_application_add(store *st, store_application *a)
 			 (long long)a->submitted_at);
 		return -1;
 	}
-	if (domain_next_reference(st, a, tm.tm_year + 1900, &seq) != 0)
+	year = tm.tm_year + 1900;
+	if (domain_next_reference(st, a, year, &seq) != 0)
 		return -1;
 	if (domain_bind_application(s, a) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 14, a->reference, -1, SQLITE_STATIC) !=
 		SQLITE_OK ||
-	    sqlite3_bind_int(s, 15, tm.tm_year + 1900) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 15, year) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 16, seq) != SQLITE_OK) {
 		rc = store_fail(st, "add application");
 		goto out;
